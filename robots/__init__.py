@@ -1,0 +1,1 @@
+"""Robot spec files: each robot is a folder with its MJCF, a manifest and its policy artifacts."""

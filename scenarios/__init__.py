@@ -1,0 +1,1 @@
+"""Scenes and scenario files, and (with the regression issue) the runner."""
