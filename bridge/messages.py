@@ -138,9 +138,30 @@ class MotionResult:
     version: int = WIRE_VERSION
 
 
+@dataclass
+class Request:
+    """A small operation on a server: `observe`, `reset`, `perturb`, `ping`, `shutdown`."""
+
+    KIND: ClassVar[str] = "request"
+    op: str
+    args: dict[str, Any] = field(default_factory=dict)
+    version: int = WIRE_VERSION
+
+
+@dataclass
+class Reply:
+    """Answer to a `Request` (or to a message a server could not use): ok, or an error to show a person."""
+
+    KIND: ClassVar[str] = "reply"
+    ok: bool
+    error: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+    version: int = WIRE_VERSION
+
+
 _MESSAGES: dict[str, type] = {
     c.KIND: c
-    for c in (RobotState, JointCommand, WorldObservation, StepRequest, StepReply, MotionRequest, MotionResult)
+    for c in (RobotState, JointCommand, WorldObservation, StepRequest, StepReply, MotionRequest, MotionResult, Request, Reply)
 }
 
 

@@ -6,6 +6,10 @@ model, `humanoid plan`) builds it here, so they all see the same bodies and name
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +64,20 @@ class World:
         return data
 
 
+@contextlib.contextmanager
+def _quiet_c_stderr():
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def list_scenes() -> list[str]:
     return sorted(p.stem for p in SCENES_DIR.glob("*.xml"))
 
@@ -97,8 +115,13 @@ def build_world(scene: str, robot: RobotSpec, remove: tuple[str, ...] = ()) -> W
         catalogue.pop(oid, None)
     robot_spec = mujoco.MjSpec.from_file(str(robot.mjcf_path))
     frame = spec.worldbody.add_frame()
-    spec.attach(robot_spec, frame=frame, prefix="")
-    model = spec.compile()
+    # An empty prefix keeps the robot's joint names as its spec names them. MuJoCo warns (on
+    # the C side, straight to stderr) that such a model may not save back to XML; we never
+    # save it, so that one line is silenced instead of printed on every start.
+    with warnings.catch_warnings(), _quiet_c_stderr():
+        warnings.filterwarnings("ignore", message="Attaching a spec with an empty prefix")
+        spec.attach(robot_spec, frame=frame, prefix="")
+        model = spec.compile()
 
     root = model.body(robot.root_body)
     root_jnt = model.body_jntadr[root.id]

@@ -1,0 +1,172 @@
+"""The control loop: follow the motion layer's upper-body references while the legs balance.
+
+One `MotionRequest` in, one `MotionResult` out. Each control period the loop interpolates
+the requested arm and gripper references, asks the leg controller (the frozen RL policy) for
+leg and waist targets, passes everything through the safety monitor and sends one
+`JointCommand` to the robot. It never plans and never adapts: see DESIGN.md, "frozen".
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+import numpy as np
+
+from bridge.messages import JointCommand, MotionRequest, MotionResult, RobotState, WorldObservation
+from humanoid.robot_spec import RobotSpec
+
+TELEMETRY_EVERY = 5  # control periods between telemetry samples (10 Hz at 50 Hz control)
+
+
+class RobotLink(Protocol):
+    """What the loop needs from a robot: the simulator in-process, over ZeroMQ, or hardware."""
+
+    def step(self, cmd: JointCommand | None) -> RobotState: ...
+    def state(self) -> RobotState: ...
+    def observe(self) -> WorldObservation: ...
+
+
+class LegController(Protocol):
+    """Leg and waist targets for the current state and upper-body references."""
+
+    name: str
+
+    def targets(self, state: RobotState, upper_ref: np.ndarray) -> np.ndarray: ...
+
+
+class PolicyLegController:
+    """The frozen RL policy (ONNX, hash-verified) as the leg controller."""
+
+    def __init__(self, spec: RobotSpec, policy_name: str = "stand") -> None:
+        from control.observation import PolicyIO
+        from control.policy import FrozenPolicy
+
+        self.io = PolicyIO(spec)
+        self.policy = FrozenPolicy(spec.policy(policy_name), self.io)
+        self.name = f"policy:{policy_name}"
+        self.last_action = np.zeros(self.io.action_dim, dtype=np.float32)
+        self.last_latency_s = 0.0
+
+    def targets(self, state: RobotState, upper_ref: np.ndarray) -> np.ndarray:
+        t0 = time.perf_counter()
+        obs = self.io.build_observation(state, upper_ref, self.last_action)
+        self.last_action = self.policy.act(obs)
+        self.last_latency_s = time.perf_counter() - t0
+        return self.io.targets_from_action(self.last_action, upper_ref)
+
+
+class HoldController:
+    """Legs held at the default pose by PD alone: the baseline the policy is measured against.
+
+    It stands still on flat ground but falls under pushes; the product never runs it as the
+    leg controller (`humanoid run` requires the trained policy), only tests and benchmarks.
+    """
+
+    name = "hold"
+
+    def __init__(self, spec: RobotSpec) -> None:
+        self.legs = spec.indices(("legs", "waist"))
+        self.default_q = spec.default_q
+        self.last_latency_s = 0.0
+
+    def targets(self, state: RobotState, upper_ref: np.ndarray) -> np.ndarray:
+        q = upper_ref.copy()
+        q[self.legs] = self.default_q[self.legs]
+        return q
+
+
+class ControlLoop:
+    def __init__(self, spec: RobotSpec, robot: RobotLink, legs: LegController) -> None:
+        from control.safety import SafetyMonitor
+
+        self.spec = spec
+        self.robot = robot
+        self.legs = legs
+        self.safety = SafetyMonitor(spec)
+        self.arm_idx = spec.indices(("left_arm", "right_arm"))
+        self.grip_idx = {side: spec.indices(spec.end_effectors[side].gripper) for side in ("left", "right")}
+        self.upper_ref = spec.default_q.copy()
+        self.dt = 1.0 / spec.control_rate_hz
+        self._seq = 0
+        self.state = robot.state()
+        self.fallen = False
+
+    def _gripper_q(self, opening: float) -> float:
+        s = self.spec
+        return s.gripper_closed + float(np.clip(opening, 0.0, 1.0)) * (s.gripper_open - s.gripper_closed)
+
+    def _reference_at(self, req: MotionRequest, t: float) -> None:
+        """Set `upper_ref` to the request's references at `t` s (linear between rows)."""
+        if len(req.times) == 0:
+            return
+        k = int(np.searchsorted(req.times, t, side="right"))
+        if k <= 0:
+            arm, grip = req.arm_q[0], req.gripper[0]
+        elif k >= len(req.times):
+            arm, grip = req.arm_q[-1], req.gripper[-1]
+        else:
+            t0, t1 = req.times[k - 1], req.times[k]
+            a = (t - t0) / max(t1 - t0, 1e-9)
+            arm = (1 - a) * req.arm_q[k - 1] + a * req.arm_q[k]
+            grip = (1 - a) * req.gripper[k - 1] + a * req.gripper[k]
+        self.upper_ref[self.arm_idx] = arm
+        for i, side in enumerate(("left", "right")):
+            self.upper_ref[self.grip_idx[side]] = self._gripper_q(grip[i])
+
+    def tick(self) -> list[dict]:
+        """One control period with the current references; returns safety events."""
+        q_target = self.legs.targets(self.state, self.upper_ref)
+        verdict = self.safety.check(self.state, q_target)
+        self._seq += 1
+        cmd = JointCommand(seq=self._seq, stamp=self.state.sim_time, q_target=verdict.q_target, kp=self.spec.kp, kd=self.spec.kd)
+        self.state = self.robot.step(cmd)
+        # Clamping the arm references near a joint limit is routine; only report what matters.
+        return [e.to_dict() for e in verdict.events if e.kind != "target_clamped"]
+
+    def execute(self, req: MotionRequest) -> MotionResult:
+        if self.fallen:
+            return self._result(req, "fallen", "the robot has fallen; it needs a reset before it can move", [], [])
+        if req.arm_q.ndim != 2 or req.arm_q.shape[1] != len(self.arm_idx) or len(req.arm_q) != len(req.times):
+            return self._result(req, "rejected", f"arm_q must be (len(times), {len(self.arm_idx)}), got {req.arm_q.shape}", [], [])
+        t_start = self.state.sim_time
+        duration = (float(req.times[-1]) if len(req.times) else 0.0) + req.settle_s
+        telemetry, safety_events = [], []
+        n = 0
+        while self.state.sim_time - t_start < duration - 1e-9:
+            self._reference_at(req, self.state.sim_time - t_start + self.dt)
+            events = self.tick()
+            n += 1
+            if n % TELEMETRY_EVERY == 0:
+                telemetry.append(self._telemetry_sample())
+            if events:
+                safety_events += events
+                if any(e["kind"] == "fall" for e in events):
+                    self.fallen = True
+                    return self._result(req, "fallen", "fall detected: " + events[-1]["detail"], telemetry, safety_events)
+        return self._result(req, "ok", "", telemetry, safety_events)
+
+    def _telemetry_sample(self) -> dict:
+        s = self.state
+        err = np.abs(self.upper_ref[self.arm_idx] - s.q[self.arm_idx])
+        return {
+            "sim_time": s.sim_time,
+            "arm_tracking_error_max": float(err.max()),
+            "arm_tracking_error_rms": float(np.sqrt(np.mean(err**2))),
+            "torque_abs_max": float(np.abs(s.tau).max()),
+            "base_height": float(s.base_pos[2]),
+            "base_linvel": s.base_linvel.tolist(),
+            "policy_latency_us": self.legs.last_latency_s * 1e6,
+            "watchdog": s.watchdog,
+        }
+
+    def _result(self, req: MotionRequest, status: str, detail: str, telemetry: list, events: list) -> MotionResult:
+        return MotionResult(
+            seq=req.seq,
+            status=status,
+            detail=detail,
+            state=self.state,
+            world=self.robot.observe(),
+            telemetry=telemetry,
+            safety_events=events,
+        )

@@ -1,0 +1,92 @@
+"""The control process: runs the control loop against the robot and serves the motion layer.
+
+It owns the frozen policy and the safety monitor and nothing else; it never shares a process
+with planning (OMPL holds the GIL while it plans, an LLM call takes seconds, and the robot
+must keep its balance meanwhile). In lockstep the robot only moves while a `MotionRequest`
+is being executed, so a run is reproducible and faster than real time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from bridge.messages import MessageError, MotionRequest, MotionResult, Reply, Request, decode, encode
+from bridge.sim_client import LockstepSimClient
+from bridge.transport import BridgeDown, RemoteError, bind_rep, error_reply
+from control.loop import ControlLoop, PolicyLegController
+from humanoid.robot_spec import SpecError, load_robot_spec
+
+log = logging.getLogger("control.service")
+
+
+def _bridge_down_result(req: MotionRequest, detail: str) -> MotionResult:
+    return MotionResult(seq=req.seq, status="bridge_down", detail=detail, state=None, world=None)
+
+
+def serve(loop: ControlLoop, endpoint: str) -> None:
+    rep = bind_rep(endpoint)
+    dropped = 0
+    running = True
+    while running:
+        raw = rep.recv()
+        try:
+            msg = decode(raw)
+        except MessageError as exc:
+            dropped += 1
+            log.warning("dropped a malformed message (%d so far): %s", dropped, exc)
+            rep.send(error_reply(f"malformed message dropped: {exc}"))
+            continue
+        try:
+            if isinstance(msg, MotionRequest):
+                rep.send(encode(loop.execute(msg)))
+            elif isinstance(msg, Request) and msg.op == "observe":
+                rep.send(encode(loop.robot.observe()))
+            elif isinstance(msg, Request) and msg.op == "state":
+                rep.send(encode(loop.state))
+            elif isinstance(msg, Request) and msg.op == "info":
+                rep.send(encode(Reply(ok=True, payload={"leg_controller": loop.legs.name})))
+            elif isinstance(msg, Request) and msg.op == "shutdown":
+                rep.send(encode(Reply(ok=True)))
+                running = False
+            else:
+                rep.send(error_reply(f"the control loop does not serve {type(msg).__name__} {getattr(msg, 'op', '')}"))
+        except (BridgeDown, RemoteError) as exc:
+            log.error("robot link lost: %s", exc)
+            if isinstance(msg, MotionRequest):
+                rep.send(encode(_bridge_down_result(msg, str(exc))))
+            else:
+                rep.send(error_reply(f"robot link lost: {exc}"))
+    rep.close(linger=0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m control.service", description="Run the frozen control loop.")
+    p.add_argument("--robot", default="reference_humanoid")
+    p.add_argument("--policy", default="stand")
+    p.add_argument("--sim", required=True, help="endpoint of the lockstep simulator (REP)")
+    p.add_argument("--endpoint", required=True, help="endpoint to serve MotionRequests on (REP)")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="[control] %(levelname)s %(message)s", stream=sys.stderr)
+    from control.policy import PolicyError
+
+    try:
+        spec = load_robot_spec(args.robot)
+        legs = PolicyLegController(spec, args.policy)
+    except (SpecError, PolicyError) as exc:
+        print(f"control: refusing to start: {exc}", file=sys.stderr)
+        return 3
+    robot = LockstepSimClient(args.sim)
+    try:
+        loop = ControlLoop(spec, robot, legs)
+    except BridgeDown as exc:
+        print(f"control: {exc}", file=sys.stderr)
+        return 4
+    log.info("control loop up: %s, serving %s", legs.name, args.endpoint)
+    serve(loop, args.endpoint)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""Export a trained actor to the frozen ONNX artifact the runtime loads.
+
+The ONNX graph holds everything between observation and action: the observation
+normaliser (frozen running mean/variance), the actor MLP's deterministic mean action and the
+action clip. The runtime therefore feeds raw `PolicyIO` observations and never needs torch.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import io
+import warnings
+from pathlib import Path
+
+import onnx
+import torch
+from torch import nn
+
+from control.observation import PolicyIO
+from control.policy import LAYOUT_METADATA_KEY
+from control.train.ppo import ActorCritic
+
+OPSET = 17
+
+
+class DeployedActor(nn.Module):
+    """normalise -> actor mean -> clip: exactly what runs on the robot."""
+
+    def __init__(self, model: ActorCritic, action_clip: float) -> None:
+        super().__init__()
+        self.register_buffer("mean", model.obs_norm.mean.detach().clone().float())
+        self.register_buffer("std", torch.sqrt(model.obs_norm.var.detach().float() + 1e-8))
+        self.obs_clip = float(model.obs_norm.clip)
+        self.actor = copy.deepcopy(model.actor).float().eval()
+        self.action_clip = float(action_clip)
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        x = torch.clamp((obs - self.mean) / self.std, -self.obs_clip, self.obs_clip)
+        return torch.clamp(self.actor(x), -self.action_clip, self.action_clip)
+
+
+def export_onnx(model: ActorCritic, policy_io: PolicyIO, path: Path, extra_metadata: dict[str, str] | None = None) -> str:
+    """Write the deployed actor to `path` as ONNX; returns the file's sha256."""
+    deployed = DeployedActor(model, policy_io.action_clip).eval()
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        # the TorchScript exporter is deprecated but needs no extra packages (onnxscript)
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            deployed,
+            (torch.zeros(1, policy_io.obs_dim),),
+            buf,
+            input_names=["obs"],
+            output_names=["action"],
+            dynamic_axes={"obs": {0: "batch"}, "action": {0: "batch"}},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    proto = onnx.load_from_string(buf.getvalue())
+    meta = {
+        LAYOUT_METADATA_KEY: policy_io.signature(),
+        "obs_dim": str(policy_io.obs_dim),
+        "action_dim": str(policy_io.action_dim),
+        "robot": policy_io.spec.name,
+        **(extra_metadata or {}),
+    }
+    for key, value in meta.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(proto)
+    blob = proto.SerializeToString()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(blob)
+    return hashlib.sha256(blob).hexdigest()

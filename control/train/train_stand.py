@@ -1,0 +1,338 @@
+"""Train, export, evaluate and register the standing-balance policy in one command.
+
+    python -m control.train.train_stand --steps 2000000 --seed 0 --out robots/reference_humanoid/policies
+
+Prints one progress line per PPO iteration, then writes `<name>.onnx` and a model card
+`<name>.md` to --out, evaluates the exported file through the runtime loader against the
+PD-hold baseline (zero action), and records the artifact's sha256 in the robot manifest
+(`policies.stand`). A person reviews the card before the policy is used (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import re
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from control.observation import PolicyIO
+from control.policy import FrozenPolicy
+from control.train.env import StandEnv, StandEnvConfig
+from control.train.export import OPSET, export_onnx
+from control.train.ppo import PPO, PPOConfig
+from humanoid.robot_spec import PolicyArtifact, RobotSpec, load_robot_spec
+
+
+@dataclass
+class TrainResult:
+    ppo: PPO
+    env_steps: int
+    iterations: int
+    wall_s: float
+    last_stats: dict[str, float]
+
+
+def train(
+    spec: RobotSpec,
+    steps: int,
+    seed: int,
+    env_cfg: StandEnvConfig | None = None,
+    ppo_cfg: PPOConfig | None = None,
+    log=print,
+    checkpoint: Path | None = None,
+    max_wall_s: float | None = None,
+) -> TrainResult:
+    """Run PPO until `steps` env steps (or `max_wall_s` seconds) have been collected."""
+    torch.manual_seed(seed)
+    env_cfg = env_cfg or StandEnvConfig()
+    ppo_cfg = ppo_cfg or PPOConfig()
+    env = StandEnv(spec, env_cfg, seed=seed)
+    ppo = PPO(env.obs_dim, env.priv_dim, env.action_dim, env.num_envs, ppo_cfg)
+    obs, priv = env.reset()
+    returns: deque[float] = deque(maxlen=200)
+    lengths: deque[int] = deque(maxlen=200)
+    falls: deque[bool] = deque(maxlen=200)
+    env_steps, it, stats = 0, 0, {}
+    t0 = time.perf_counter()
+    while env_steps < steps:
+        t_it = time.perf_counter()
+        for _ in range(ppo_cfg.horizon):
+            action = ppo.act(obs, priv)
+            obs, priv, reward, term, trunc, info = env.step(action)
+            ppo.record(reward, term, trunc, info["final_obs"], info["final_priv"])
+            for ep in info["episodes"]:
+                returns.append(ep["return"])
+                lengths.append(ep["length"])
+                falls.append(ep["fell"])
+        stats = ppo.update(obs, priv)
+        it += 1
+        env_steps += ppo_cfg.horizon * env.num_envs
+        wall = time.perf_counter() - t0
+        sps = ppo_cfg.horizon * env.num_envs / (time.perf_counter() - t_it)
+        ret = f"{np.mean(returns):7.1f}" if returns else "    n/a"
+        length = f"{np.mean(lengths):5.0f}" if lengths else "  n/a"
+        fall = f"{np.mean(falls):4.2f}" if falls else " n/a"
+        log(
+            f"it {it:5d} | steps {env_steps:9d} | {sps:6.0f} steps/s | wall {wall:6.0f}s | return {ret} | "
+            f"ep_len {length} | fall {fall} | std {stats['std']:.3f} | kl {stats['kl']:.4f} | lr {stats['lr']:.1e} | "
+            f"vloss {stats['value_loss']:.2f}"
+        )
+        if checkpoint is not None and it % 20 == 0:
+            torch.save(ppo.model.state_dict(), checkpoint)
+        if max_wall_s is not None and wall > max_wall_s:
+            log(f"stopping: wall-clock budget {max_wall_s:.0f}s reached at {env_steps} steps")
+            break
+    if checkpoint is not None:
+        torch.save(ppo.model.state_dict(), checkpoint)
+    return TrainResult(ppo, env_steps, it, time.perf_counter() - t0, stats)
+
+
+@dataclass
+class EvalResult:
+    episodes: int
+    seconds: float
+    fall_rate: float
+    mean_tilt: float
+    max_tilt: float
+    mean_feet_shift_m: float
+    mean_time_to_fall_s: float | None
+
+
+def evaluate(spec: RobotSpec, act_fn, episodes: int, seconds: float, seed: int, env_cfg: StandEnvConfig) -> EvalResult:
+    """Run `episodes` parallel episodes; `act_fn(obs_batch) -> action_batch`. Counts each env's first episode."""
+    cfg = StandEnvConfig(**{f.name: getattr(env_cfg, f.name) for f in fields(StandEnvConfig)})
+    cfg.num_envs, cfg.episode_s = episodes, seconds
+    env = StandEnv(spec, cfg, seed=seed)
+    obs, _ = env.reset()
+    alive = np.ones(episodes, dtype=bool)
+    fell = np.zeros(episodes, dtype=bool)
+    fall_t = np.zeros(episodes)
+    tilt_sum, tilt_n, max_tilt = 0.0, 0, np.zeros(episodes)
+    shift = np.zeros(episodes)
+    for k in range(env.max_steps):
+        feet_before = np.stack([d.xpos[env.foot_bodies, :2] for d in env.datas])
+        obs, _, _, term, _, info = env.step(act_fn(obs))
+        tilt = info["tilt"]
+        live = alive & ~term
+        tilt_sum += float(tilt[live].sum())
+        tilt_n += int(live.sum())
+        max_tilt = np.where(alive, np.maximum(max_tilt, tilt), max_tilt)
+        shift = np.where(live, np.linalg.norm(feet_before - env.feet_xy0, axis=2).sum(axis=1), shift)
+        newly = alive & term
+        fell |= newly
+        fall_t[newly] = (k + 1) * env.dt
+        alive &= ~term
+    return EvalResult(
+        episodes=episodes,
+        seconds=seconds,
+        fall_rate=float(fell.mean()),
+        mean_tilt=tilt_sum / max(tilt_n, 1),
+        max_tilt=float(max_tilt.mean()),
+        mean_feet_shift_m=float(shift[~fell].mean()) if (~fell).any() else float("nan"),
+        mean_time_to_fall_s=float(fall_t[fell].mean()) if fell.any() else None,
+    )
+
+
+def frozen_act_fn(policy: FrozenPolicy):
+    return lambda obs: np.stack([policy.act(o) for o in obs])
+
+
+def zero_act_fn(action_dim: int):
+    return lambda obs: np.zeros((obs.shape[0], action_dim))
+
+
+def update_manifest(manifest_path: Path, name: str, file_rel: str, sha256: str, card_rel: str) -> None:
+    """Replace only the top-level `policies:` entry of the manifest, keeping every other line."""
+    text = manifest_path.read_text()
+    block = f"policies:\n  {name}:\n    file: {file_rel}\n    sha256: {sha256}\n    model_card: {card_rel}\n"
+    pattern = re.compile(r"^policies:.*?(?=^\S|\Z)", re.M | re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"{manifest_path}: no top-level 'policies:' entry to update")
+    manifest_path.write_text(pattern.sub(lambda _: block, text, count=1))
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def write_model_card(
+    path: Path,
+    *,
+    name: str,
+    command: str,
+    seed: int,
+    result: TrainResult,
+    sha256: str,
+    policy_io: PolicyIO,
+    env_cfg: StandEnvConfig,
+    ppo_cfg: PPOConfig,
+    ev_policy: EvalResult,
+    ev_base: EvalResult,
+    eval_seed: int,
+) -> None:
+    def row(label: str, e: EvalResult) -> str:
+        ttf = f"{e.mean_time_to_fall_s:.2f}" if e.mean_time_to_fall_s is not None else "-"
+        return (
+            f"| {label} | {e.fall_rate:.2f} | {e.mean_tilt:.3f} | {e.max_tilt:.3f} | "
+            f"{e.mean_feet_shift_m:.3f} | {ttf} |"
+        )
+
+    beats = ev_policy.fall_rate < ev_base.fall_rate
+    verdict = (
+        "The policy falls less often than the PD-hold baseline on this test."
+        if beats
+        else "**The policy does NOT beat the PD-hold baseline on this test**; do not promote it for push robustness."
+    )
+    layout = "\n".join(f"| {t.start}-{t.start + t.size - 1} | {t.name} | {t.size} | {t.scale:g} |" for t in policy_io.terms)
+    rewards = "\n".join(f"| {r.name} | {r.weight:g} | {r.params or ''} |" for r in env_cfg.rewards)
+    env_rows = "\n".join(
+        f"- `{f.name}`: {getattr(env_cfg, f.name)}" for f in fields(StandEnvConfig) if f.name != "rewards"
+    )
+    ppo_rows = ", ".join(f"{f.name}={getattr(ppo_cfg, f.name)}" for f in fields(PPOConfig))
+    ctrl = ", ".join(policy_io.spec.joint_names[i] for i in policy_io.controlled_idx)
+    text = f"""# Model card: {name} (standing balance, {policy_io.spec.name})
+
+Frozen RL execution layer policy: keeps the robot standing while the motion layer moves the
+arms and grippers, under pushes and a hand payload. Loaded read-only by `control.policy.FrozenPolicy`,
+which checks the sha256 below against the manifest.
+
+- file: `{name}.onnx`, sha256 `{sha256}`
+- ONNX opset {OPSET}; input `obs` float32 (batch, {policy_io.obs_dim}); output `action` float32 (batch, {policy_io.action_dim})
+- inside the graph: observation normalisation (frozen running mean/std, clip +-5), MLP mean action, clip +-{policy_io.action_clip:g}
+- layout signature: `{policy_io.signature()}`
+
+## How it was made
+- command: `{command}`
+- seed: {seed}; env steps: {result.env_steps} ({result.iterations} PPO iterations); wall time: {result.wall_s / 60:.1f} min
+- hardware: {_cpu_name()}, 1 torch thread, no GPU; Python {platform.python_version()}, torch {torch.__version__}
+- algorithm: PPO (clipped, GAE, adaptive-KL step size), asymmetric actor-critic (critic sees base velocity,
+  height, push force, payload, friction, foot shift); {ppo_cfg.hidden} ELU MLPs
+- PPO config: {ppo_rows}
+
+## Evaluation ({ev_policy.episodes} episodes of {ev_policy.seconds:g} s, eval seed {eval_seed}, same randomisation as training)
+Random arm/gripper motion over {env_cfg.arm_range_fraction:.0%} of the joint ranges, payload {env_cfg.payload_kg} kg
+on one hand, pushes of {env_cfg.push_force_n} N for {env_cfg.push_duration_s} s every {env_cfg.push_interval_s} s,
+floor friction {env_cfg.floor_friction}. Fall = tilt > 0.8 rad or pelvis below 0.45 m (`control.safety`).
+The policy runs through the runtime path (`FrozenPolicy` on the exported file).
+
+| controller | fall rate | mean tilt (rad) | mean max tilt (rad) | foot shift of survivors (m) | mean time to fall (s) |
+|---|---|---|---|---|---|
+{row(name + " (ONNX)", ev_policy)}
+{row("PD hold (zero action)", ev_base)}
+
+{verdict}
+
+## Observation layout (`control/observation.py`, the single source of truth)
+| index | term | size | scale |
+|---|---|---|---|
+{layout}
+
+`joint_pos` is q - default_q and `upper_ref` is the motion layer's arm+gripper reference - default_q;
+`projected_gravity` is (0,0,-1) in the base frame from the IMU quaternion; `gyro` is the base-frame
+angular velocity. No world position, no base linear velocity.
+
+## Action
+{policy_io.action_dim} values, clipped to +-{policy_io.action_clip:g}, for: {ctrl}.
+q_target = default_q + {policy_io.action_scale:g} * action on those joints; arms and grippers follow `upper_ref`.
+The robot side runs PD (manifest gains) at {policy_io.spec.physics_dt * 1000:g} ms; the policy runs at {policy_io.spec.control_rate_hz:g} Hz
+and must be given its previous action as `last_action`.
+
+## Training environment
+{env_rows}
+
+| reward term | weight | params |
+|---|---|---|
+{rewards}
+
+## Known limits
+- Trained on a flat floor with the robot alone; kitchen contacts (counters, objects) are unseen.
+- Feet are rewarded for staying put: the policy does not step, so a push larger than the ankle/hip
+  strategy can absorb still ends in a fall.
+- Small CPU budget; numbers above come from this one seed.
+"""
+    path.write_text(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--steps", type=int, required=True, help="environment steps (policy periods) to train for")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, required=True, help="folder for <name>.onnx and <name>.md")
+    ap.add_argument("--robot", default="reference_humanoid")
+    ap.add_argument("--name", default="stand_v1")
+    ap.add_argument("--policy-key", default="stand", help="key under `policies:` in the manifest")
+    ap.add_argument("--num-envs", type=int, default=32)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--max-wall-min", type=float, default=None, help="stop training after this many minutes")
+    ap.add_argument("--eval-episodes", type=int, default=50)
+    ap.add_argument("--eval-seconds", type=float, default=10.0)
+    ap.add_argument("--checkpoint", type=Path, default=None, help="torch state_dict written every 20 iterations")
+    ap.add_argument("--no-manifest", action="store_true", help="do not record the artifact in the manifest")
+    args = ap.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    np.random.seed(args.seed)
+    spec = load_robot_spec(args.robot)
+    policy_io = PolicyIO(spec)
+    env_cfg = StandEnvConfig(num_envs=args.num_envs)
+    ppo_cfg = PPOConfig()
+    command = "python -m control.train.train_stand " + " ".join(sys.argv[1:] if argv is None else argv)
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    max_wall = args.max_wall_min * 60 if args.max_wall_min else None
+    result = train(spec, args.steps, args.seed, env_cfg, ppo_cfg, log=log, checkpoint=args.checkpoint, max_wall_s=max_wall)
+    log(f"trained {result.env_steps} steps in {result.wall_s / 60:.1f} min")
+
+    out = args.out
+    onnx_path = out / f"{args.name}.onnx"
+    sha = export_onnx(result.ppo.model, policy_io, onnx_path, {"name": args.name, "seed": str(args.seed)})
+    log(f"exported {onnx_path} sha256 {sha}")
+
+    policy = FrozenPolicy(PolicyArtifact(args.policy_key, onnx_path, sha, None), policy_io)
+    eval_seed = 10_000 + args.seed
+    ev_policy = evaluate(spec, frozen_act_fn(policy), args.eval_episodes, args.eval_seconds, eval_seed, env_cfg)
+    ev_base = evaluate(spec, zero_act_fn(policy_io.action_dim), args.eval_episodes, args.eval_seconds, eval_seed, env_cfg)
+    log(f"eval policy:   {ev_policy}")
+    log(f"eval PD hold:  {ev_base}")
+
+    card = out / f"{args.name}.md"
+    write_model_card(
+        card,
+        name=args.name,
+        command=command,
+        seed=args.seed,
+        result=result,
+        sha256=sha,
+        policy_io=policy_io,
+        env_cfg=env_cfg,
+        ppo_cfg=ppo_cfg,
+        ev_policy=ev_policy,
+        ev_base=ev_base,
+        eval_seed=eval_seed,
+    )
+    log(f"wrote {card}")
+    if not args.no_manifest:
+        manifest = spec.folder / "manifest.yaml"
+        rel = lambda p: p.resolve().relative_to(spec.folder.resolve()).as_posix()  # noqa: E731
+        update_manifest(manifest, args.policy_key, rel(onnx_path), sha, rel(card))
+        log(f"recorded policies.{args.policy_key} in {manifest}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

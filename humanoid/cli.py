@@ -1,0 +1,148 @@
+"""The `humanoid` command line: run, plan, sim, trace show.
+
+Exit codes: 0 the goal holds in the final simulated world; 1 the task failed (the reason is
+printed); 2 bad input (unknown scenario or robot, a command the robot cannot do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+def _initial_observation(scenario):
+    """The world as perception reports it before anything moves (no physics stepped)."""
+    from bridge.sim_world import SimWorld
+    from humanoid.robot_spec import load_robot_spec
+    from scenarios.world import build_world
+
+    sim = SimWorld(build_world(scenario.scene, load_robot_spec(scenario.robot), remove=tuple(scenario.remove)))
+    for appliance in scenario.switched_off:
+        sim.appliances.switch(appliance, False)
+    return sim.observe()
+
+
+def _load_scenario(name: str | None, command: str | None):
+    from scenarios.scenario import load_scenario
+
+    sc = load_scenario(name or "kitchen_default")
+    if command is None and sc.command is None:
+        raise ValueError(f"scenario '{sc.id}' has no command; give one on the command line")
+    return sc
+
+
+def _default_trace_path(command: str) -> Path:
+    slug = re.sub(r"[^a-z0-9]+", "-", command.lower()).strip("-")[:40] or "run"
+    return Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug}" / "trace.mcap"
+
+
+def cmd_plan(args) -> int:
+    from planner.cli_support import plan_command
+
+    sc = _load_scenario(args.scenario, args.command)
+    command = args.command or sc.command
+    result = plan_command(command, _initial_observation(sc))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"goal: {result.get('goal_text') or result.get('goal')}")
+        for i, sg in enumerate(result["subgoals"], 1):
+            a = ", ".join(f"{k}={v}" for k, v in sg["args"].items())
+            print(f"  {i}. {sg['skill']}({a})")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from humanoid.run import RunOptions, run
+    from planner.cli_support import plan_command
+
+    sc = _load_scenario(args.scenario, args.command)
+    command = args.command or sc.command
+    # Refuse a command the robot cannot do before any process starts or anything moves.
+    plan_command(command, _initial_observation(sc))
+    seed = sc.seed if args.seed is None else args.seed
+    trace_path = Path(args.trace) if args.trace else _default_trace_path(command)
+    opts = RunOptions(
+        command=command,
+        scenario=sc,
+        trace_path=trace_path,
+        seed=seed,
+        video_path=Path(args.video) if args.video else None,
+        quiet=args.quiet,
+    )
+    return run(opts)
+
+
+def cmd_sim(rest: list[str]) -> int:
+    from bridge.sim_server import main
+
+    return main(rest)
+
+
+def cmd_trace(args) -> int:
+    from humanoid.trace.timeline import main_show
+
+    return main_show(args.path, args.json)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="humanoid", description="Hierarchical task-execution stack for humanoid robots.")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    r = sub.add_parser("run", help="run a command end to end in simulation")
+    r.add_argument("command", nargs="?", help='e.g. "make me a coffee" (default: the scenario\'s command)')
+    r.add_argument("--scenario", help="scenario name (scenarios/library) or path to a scenario file")
+    r.add_argument("--trace", help="where to write the MCAP trace (default runs/<time>-<command>/trace.mcap)")
+    r.add_argument("--seed", type=int)
+    r.add_argument("--video", help="write a short clip rendered headless (needs the 'video' extra)")
+    r.add_argument("--quiet", action="store_true")
+    r.set_defaults(func=cmd_run)
+
+    pl = sub.add_parser("plan", help="print the grounded goal and subgoals without running the sim")
+    pl.add_argument("command", nargs="?")
+    pl.add_argument("--scenario")
+    pl.add_argument("--json", action="store_true")
+    pl.set_defaults(func=cmd_plan)
+
+    sub.add_parser("sim", help="serve the simulated robot alone (see `humanoid sim --help`)", add_help=False)
+
+    t = sub.add_parser("trace", help="inspect trace files")
+    tsub = t.add_subparsers(dest="trace_cmd", required=True)
+    ts = tsub.add_parser("show", help="print a run's timeline")
+    ts.add_argument("path")
+    ts.add_argument("--json", action="store_true")
+    ts.set_defaults(func=cmd_trace)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    if argv[:1] == ["sim"]:
+        return cmd_sim(argv[1:])
+    args = build_parser().parse_args(argv)
+    from humanoid.robot_spec import SpecError
+    from planner.grounding import GroundingError
+    from scenarios.scenario import ScenarioError
+    from scenarios.world import SceneError
+
+    try:
+        return args.func(args)
+    except GroundingError as exc:
+        print(f"humanoid: cannot do that: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (ScenarioError, SpecError, SceneError, ValueError) as exc:
+        print(f"humanoid: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Start and stop the stack's processes: simulator, control loop (the planner+motion run here).
+
+Each child is a `python -m` module with its log in the run folder. Stopping is polite first
+(a shutdown request), then SIGTERM, then SIGKILL, so no child outlives a run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Child:
+    name: str
+    proc: subprocess.Popen
+    log_path: Path
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def exit_code(self) -> int | None:
+        return self.proc.poll()
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(text[-lines:])
+
+    def stop(self, timeout_s: float = 3.0) -> None:
+        if not self.alive():
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout_s)
+
+
+def ipc_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="humanoid-"))
+
+
+def start_child(name: str, module: str, args: list[str], log_dir: Path) -> Child:
+    log_path = log_dir / f"{name}.log"
+    log = open(log_path, "w")  # noqa: SIM115 - the child owns it for its lifetime
+    env = dict(os.environ)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
+    return Child(name, proc, log_path)
+
+
+def wait_until(check, timeout_s: float, children: list[Child], what: str) -> None:
+    """Poll `check()` until it returns True; fail early with the log of any child that died."""
+    deadline = time.monotonic() + timeout_s
+    last_exc: Exception | None = None
+    while time.monotonic() < deadline:
+        for c in children:
+            if not c.alive():
+                raise RuntimeError(f"the {c.name} process exited with code {c.exit_code()} while {what}:\n{c.log_tail()}")
+        try:
+            if check():
+                return
+        except Exception as exc:  # not up yet: keep polling until the deadline
+            last_exc = exc
+        time.sleep(0.05)
+    raise RuntimeError(f"timed out after {timeout_s:.0f} s {what}: {last_exc}")

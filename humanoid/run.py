@@ -1,0 +1,195 @@
+"""`humanoid run`: one command, end to end, through all four layers.
+
+This process runs the planner and the motion layer; the simulator and the control loop are
+child processes (DESIGN.md, "Processes and time"). Everything that happens is written to one
+MCAP trace as it happens and echoed to the terminal, and the trace is closed with the
+outcome even when a child dies or the run is interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from bridge.control_client import ControlClient
+from bridge.sim_client import LockstepSimClient
+from bridge.transport import BridgeDown
+from humanoid.console import Console
+from humanoid.launch import Child, ipc_dir, start_child, wait_until
+from humanoid.robot_spec import load_robot_spec
+from humanoid.trace.writer import TraceWriter
+from scenarios.scenario import Scenario
+from scenarios.world import build_world
+
+EXIT_OK, EXIT_TASK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+@dataclass
+class RunOptions:
+    command: str
+    scenario: Scenario
+    trace_path: Path
+    seed: int
+    video_path: Path | None = None
+    quiet: bool = False
+    extra_meta: dict = field(default_factory=dict)
+
+
+# Which trace channel each planner/motion event goes to (docs/trace-format.md).
+EVENT_TOPICS = {
+    "command": "/planner/command",
+    "goal": "/planner/goal",
+    "plan": "/planner/plan",
+    "replan": "/planner/plan",
+    "subgoal_start": "/planner/subgoal",
+    "subgoal_result": "/planner/subgoal",
+    "motion_plan": "/motion/plan",
+}
+
+
+class _TracedControl:
+    """The control client, with every result's telemetry and safety events written to the trace."""
+
+    def __init__(self, client: ControlClient, trace: TraceWriter, console: Console) -> None:
+        self.client = client
+        self.trace = trace
+        self.console = console
+
+    def execute(self, req):
+        result = self.client.execute(req)
+        for sample in result.telemetry:
+            self.trace.write("/control/telemetry", {"label": req.label, **sample}, sim_time=sample.get("sim_time"))
+        for event in result.safety_events:
+            self.trace.write("/safety/event", event, sim_time=event.get("sim_time"))
+            self.console.event("safety", event)
+        return result
+
+    def observe(self):
+        return self.client.observe()
+
+    def state(self):
+        return self.client.state()
+
+
+class _SkillRunner:
+    """Adapts the motion layer's executor to the planner's `SkillRunner` protocol, and notices
+    a dead simulator or control process so the failure names the culprit."""
+
+    def __init__(self, executor, children: list[Child]) -> None:
+        self.executor = executor
+        self.children = children
+
+    def _dead_child(self) -> Child | None:
+        return next((c for c in self.children if not c.alive()), None)
+
+    def run(self, subgoal):
+        result = self.executor.run(subgoal)
+        dead = self._dead_child()
+        if dead is not None and not result.succeeded:
+            result.message = f"the {dead.name} process died (exit code {dead.exit_code()}): {result.message}"
+            result.observations["dead_process"] = dead.name
+        return result
+
+    def observe(self):
+        return self.executor.observe()
+
+
+def run(opts: RunOptions, out: TextIO = sys.stdout) -> int:
+    from motion.executor import SkillExecutor
+    from planner.graph import run_planner
+
+    sc = opts.scenario
+    console = Console(out, quiet=opts.quiet)
+    spec = load_robot_spec(sc.robot)
+    world = build_world(sc.scene, spec, remove=tuple(sc.remove))
+    meta = {
+        "command": opts.command,
+        "scenario": sc.model_dump(),
+        "robot": spec.name,
+        "scene": sc.scene,
+        "seed": opts.seed,
+        "trace_path": str(opts.trace_path),
+        **opts.extra_meta,
+    }
+    opts.trace_path.parent.mkdir(parents=True, exist_ok=True)
+    trace = TraceWriter(opts.trace_path, meta)
+    wall_start = time.monotonic()
+    children: list[Child] = []
+    outcome = {"exit_code": EXIT_TASK_FAILED, "success": False, "reason": "run did not finish"}
+    control = None
+    try:
+        ipc = ipc_dir()
+        sim_ep, ctl_ep = f"ipc://{ipc}/sim", f"ipc://{ipc}/control"
+        sim_args = ["--scene", sc.scene, "--robot", sc.robot, "--seed", str(opts.seed), "--endpoint", sim_ep]
+        for oid in sc.remove:
+            sim_args += ["--remove", oid]
+        for app in sc.switched_off:
+            sim_args += ["--off", app]
+        if opts.video_path:
+            sim_args += ["--video", str(opts.video_path)]
+        log_dir = opts.trace_path.parent
+        children.append(start_child("simulator", "bridge.sim_server", sim_args, log_dir))
+        probe = LockstepSimClient(sim_ep, timeout_s=1.0)
+        wait_until(lambda: probe.request("ping").ok, 60, children, "waiting for the simulator to start")
+        probe.close()
+        children.append(start_child("control", "control.service", ["--robot", sc.robot, "--sim", sim_ep, "--endpoint", ctl_ep], log_dir))
+        control = ControlClient(ctl_ep)
+        info: dict = {}
+        wait_until(lambda: bool(info.update(ControlClient(ctl_ep, timeout_s=1.0).info()) or True), 60, children, "waiting for the control loop to start")
+        console.header(opts.command, sc, spec.name)
+        trace.write("/timing", {"name": "startup", "seconds": time.monotonic() - wall_start})
+
+        def on_event(kind: str, payload: dict) -> None:
+            trace.write(EVENT_TOPICS.get(kind, "/planner/event"), {"event": kind, **payload}, sim_time=payload.get("sim_time"))
+            console.event(kind, payload)
+
+        executor = SkillExecutor(world, _TracedControl(control, trace, console), on_event=on_event)
+        runner = _SkillRunner(executor, children)
+        result = run_planner(opts.command, runner, on_event=on_event)
+        final_world = control.observe() if all(c.alive() for c in children) else None
+        sim_time = final_world.sim_time if final_world else None
+        wall = time.monotonic() - wall_start
+        outcome = {
+            "exit_code": EXIT_OK if result.success else EXIT_TASK_FAILED,
+            "success": bool(result.success),
+            "reason": result.message,
+            "sim_time_s": sim_time,
+            "wall_time_s": wall,
+            "real_time_factor": (sim_time / wall) if sim_time else None,
+        }
+        console.summary(outcome)
+        return outcome["exit_code"]
+    except (BridgeDown, RuntimeError) as exc:
+        dead = [c for c in children if not c.alive()]
+        detail = str(exc)
+        if dead:
+            detail = "; ".join(f"the {c.name} process died (exit code {c.exit_code()})" for c in dead) + f": {exc}"
+        outcome = {"exit_code": EXIT_TASK_FAILED, "success": False, "reason": detail}
+        trace.write("/log", {"level": "ERROR", "message": detail, "name": "run"})
+        console.error(detail)
+        return EXIT_TASK_FAILED
+    except KeyboardInterrupt:
+        outcome = {"exit_code": 130, "success": False, "reason": "interrupted by the operator"}
+        console.error("interrupted")
+        return 130
+    finally:
+        if control is not None:
+            try:
+                control.shutdown()
+            except Exception:  # it may already be gone; we stop it below either way
+                pass
+        for c in children:
+            if c.name == "simulator" and c.alive():
+                try:
+                    sim = LockstepSimClient(sim_ep, timeout_s=2.0)
+                    sim.request("shutdown")
+                    sim.close()
+                    c.proc.wait(10)
+                except Exception:  # fall through to terminate
+                    pass
+            c.stop()
+        trace.close(outcome)
+        console.trace_written(opts.trace_path)

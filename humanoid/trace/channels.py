@@ -1,0 +1,244 @@
+"""The trace's channels: one topic per kind of event, each with a small versioned JSON schema.
+
+This table is the single source of truth for what a trace may hold: the writer registers
+every channel from it, the reader and the timeline read the same field names, and
+`docs/trace-format.md` documents it. Bump a channel's `version` when its payload changes shape
+in a way a reader must know about (a renamed or retyped field); adding an optional field does
+not need a bump.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+MESSAGE_ENCODING = "json"
+SCHEMA_ENCODING = "jsonschema"
+
+# Every payload carries these two, added by the writer when the caller leaves them out.
+_COMMON: dict[str, Any] = {
+    "version": {"type": "integer", "description": "schema version of this channel"},
+    "sim_time": {"type": ["number", "null"], "description": "simulated time in seconds, null if none"},
+}
+
+_NUMBER = {"type": "number"}
+_STRING = {"type": "string"}
+_INT = {"type": "integer"}
+_OPT_NUMBER = {"type": ["number", "null"]}
+_OPT_STRING = {"type": ["string", "null"]}
+_OBJECT = {"type": "object"}
+_OPT_OBJECT = {"type": ["object", "null"]}
+_STR_LIST = {"type": "array", "items": _STRING}
+_PREDICATES = {
+    "type": "array",
+    "items": _STR_LIST,
+    "description": "symbolic predicates, e.g. [['filled', 'mug_red']]",
+}
+
+_SUBGOAL = {
+    "type": "object",
+    "description": "humanoid.contracts.Subgoal.to_dict()",
+    "properties": {
+        "skill": _STRING,
+        "args": {"type": "object", "additionalProperties": _STRING},
+        "success": _PREDICATES,
+        "time_budget_s": _NUMBER,
+        "index": _INT,
+        "version": _INT,
+    },
+    "required": ["skill", "args"],
+}
+
+_SKILL_RESULT = {
+    "type": ["object", "null"],
+    "description": "humanoid.contracts.SkillResult.to_dict()",
+    "properties": {
+        "subgoal": _SUBGOAL,
+        "succeeded": {"type": "boolean"},
+        "reason": _OPT_STRING,
+        "message": _STRING,
+        "observations": _OBJECT,
+        "sim_time_start": _NUMBER,
+        "sim_time_end": _NUMBER,
+        "wall_time_s": _NUMBER,
+        "version": _INT,
+    },
+}
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """One channel: its topic, the schema's name, its version and the JSON schema of a payload."""
+
+    topic: str
+    schema_name: str
+    version: int
+    description: str
+    properties: dict[str, Any]
+    required: tuple[str, ...] = ()
+
+    def json_schema(self) -> dict[str, Any]:
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": self.schema_name,
+            "description": f"{self.description} (schema version {self.version})",
+            "type": "object",
+            "properties": {**_COMMON, **self.properties},
+            "required": ["version", *self.required],
+        }
+
+
+def _spec(topic: str, name: str, description: str, required: tuple[str, ...], /, **props: Any) -> ChannelSpec:
+    return ChannelSpec(topic, name, 1, description, props, required)
+
+
+# foxglove.Log's shape (https://docs.foxglove.dev/docs/visualization/message-schemas/log), so
+# Foxglove's Log panel shows /log without any configuration.
+LOG_LEVELS = {"UNKNOWN": 0, "DEBUG": 1, "INFO": 2, "WARNING": 3, "ERROR": 4, "FATAL": 5}
+_FOXGLOVE_LOG = ChannelSpec(
+    topic="/log",
+    schema_name="foxglove.Log",
+    version=1,
+    description="A log message (Foxglove's well-known foxglove.Log shape)",
+    properties={
+        "timestamp": {
+            "type": "object",
+            "title": "time",
+            "properties": {
+                "sec": {"type": "integer", "minimum": 0},
+                "nsec": {"type": "integer", "minimum": 0, "maximum": 999_999_999},
+            },
+            "description": "wall time of the log message",
+        },
+        "level": {
+            "title": "foxglove.LogLevel",
+            "description": "log level",
+            "oneOf": [{"title": name, "const": value} for name, value in LOG_LEVELS.items()],
+        },
+        "message": _STRING,
+        "name": {"type": "string", "description": "logger name"},
+        "file": _STRING,
+        "line": {"type": "integer", "minimum": 0},
+    },
+    required=("timestamp", "level", "message"),
+)
+
+CHANNELS: dict[str, ChannelSpec] = {
+    spec.topic: spec
+    for spec in (
+        _spec(
+            "/run/meta",
+            "humanoid.RunMeta",
+            "What was run: command, configuration, robot, scene, seed, software versions",
+            ("command",),
+            command=_STRING,
+            config=_OBJECT,
+            robot=_OPT_STRING,
+            scene=_OPT_STRING,
+            seed={"type": ["integer", "null"]},
+            versions={"type": "object", "additionalProperties": _STRING},
+            start_wall_time={"type": "string", "description": "ISO 8601, UTC"},
+            start_wall_time_ns={"type": "integer", "description": "Unix epoch, nanoseconds"},
+        ),
+        _spec(
+            "/planner/command",
+            "humanoid.Command",
+            "The natural-language command the planner received",
+            ("text",),
+            text=_STRING,
+            source={"type": "string", "description": "who gave it, e.g. 'cli', 'operator', 'scenario'"},
+        ),
+        _spec(
+            "/planner/goal",
+            "humanoid.Goal",
+            "The goal the planner understood from the command",
+            (),
+            predicates=_PREDICATES,
+            text={"type": "string", "description": "the goal in words"},
+            backend={"type": "string", "description": "planner backend that produced it"},
+        ),
+        _spec(
+            "/planner/plan",
+            "humanoid.Plan",
+            "A plan version: its subgoals and why it replaced the previous one",
+            ("plan_version", "reason", "subgoals"),
+            plan_version={"type": "integer", "description": "1 for the first plan, +1 per replan"},
+            reason={"type": "string", "description": "why this plan exists, e.g. 'initial' or the failure"},
+            trigger={"type": "string", "description": "'initial', 'replan' or 'operator'"},
+            failed_subgoal=_OPT_OBJECT,
+            failure_reason=_OPT_STRING,
+            subgoals={"type": "array", "items": _SUBGOAL},
+            backend=_STRING,
+            planning_time_s=_OPT_NUMBER,
+        ),
+        _spec(
+            "/planner/subgoal",
+            "humanoid.SubgoalEvent",
+            "A subgoal starting, or its result coming back",
+            ("event", "subgoal"),
+            event={"type": "string", "enum": ["start", "result"]},
+            index=_INT,
+            plan_version=_INT,
+            subgoal=_SUBGOAL,
+            result=_SKILL_RESULT,
+        ),
+        _spec(
+            "/motion/plan",
+            "humanoid.MotionPlan",
+            "An arm path the motion layer planned",
+            ("skill", "status"),
+            skill=_STRING,
+            subgoal_index={"type": ["integer", "null"]},
+            joint_names=_STR_LIST,
+            waypoints={"type": "array", "items": {"type": "array", "items": _NUMBER}},
+            planning_time_s=_OPT_NUMBER,
+            planner={"type": "string", "description": "e.g. 'RRTConnect'"},
+            status={"type": "string", "description": "planner status, e.g. 'exact_solution', 'timeout'"},
+        ),
+        _spec(
+            "/control/telemetry",
+            "humanoid.ControlTelemetry",
+            "A decimated sample of the control loop",
+            (),
+            tracking_error_rad={"type": "number", "description": "RMS joint tracking error"},
+            tracking_error_max_rad=_NUMBER,
+            torque_max_abs_nm=_NUMBER,
+            torque_rms_nm=_NUMBER,
+            base_velocity={"type": "array", "items": _NUMBER, "description": "[vx, vy, yaw_rate]"},
+            policy_latency_ms=_NUMBER,
+        ),
+        _spec(
+            "/safety/event",
+            "humanoid.SafetyEvent",
+            "A safety monitor acting: clamp, fall, watchdog, e-stop",
+            ("kind",),
+            kind={
+                "type": "string",
+                "description": "e.g. 'joint_limit', 'torque_limit', 'fall', 'watchdog', 'estop'",
+            },
+            severity={"type": "string", "enum": ["info", "warning", "stop"]},
+            message=_STRING,
+            details=_OBJECT,
+        ),
+        _spec(
+            "/timing",
+            "humanoid.Timing",
+            "A named duration (planning, IK, an LLM call, a step)",
+            ("name", "duration_s"),
+            name=_STRING,
+            duration_s=_NUMBER,
+            details=_OBJECT,
+        ),
+        _FOXGLOVE_LOG,
+        _spec(
+            "/run/end",
+            "humanoid.RunEnd",
+            "How the run ended",
+            ("outcome", "exit_code"),
+            outcome={"type": "string", "description": "'succeeded', 'failed', 'error', 'interrupted', ..."},
+            exit_code=_INT,
+            reason=_STRING,
+            wall_time_s={"type": "number", "description": "wall seconds since the trace was opened"},
+        ),
+    )
+}

@@ -1,0 +1,287 @@
+"""Writes a run's trace: one MCAP file of JSON messages that survives the run dying.
+
+Crash safety comes first. The file is written without chunks, so every message is a
+self-contained record at the end of the file, and the OS file is flushed after each one: a
+process killed at any point leaves every message written before it readable (`read_trace`
+reports the missing footer). `close()` adds `/run/end` and the MCAP summary and footer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import enum
+import json
+import logging
+import math
+import os
+import platform
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from mcap.writer import CompressionType, IndexType, Writer
+
+from humanoid import __version__
+from humanoid.trace.channels import CHANNELS, LOG_LEVELS, MESSAGE_ENCODING, SCHEMA_ENCODING
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn `value` into plain JSON types; never raises, so tracing can't break a run.
+
+    numpy arrays and scalars become lists and numbers, dataclasses and objects with
+    `to_dict()`/`model_dump()` become dicts, enums their values, non-finite floats null
+    (JSON has no NaN); anything else unknown becomes its repr.
+    """
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int) and not isinstance(value, enum.Enum):
+        return int(value)
+    if isinstance(value, float):  # numpy.float64 is a float too
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, enum.Enum):
+        return to_jsonable(value.value)
+    if isinstance(value, dict):
+        return {str(to_jsonable(k)): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    # numpy without importing it: arrays have tolist(), scalars item().
+    if hasattr(value, "dtype"):
+        if hasattr(value, "shape") and getattr(value, "shape", ()) != ():
+            return to_jsonable(value.tolist())
+        if hasattr(value, "item"):
+            return to_jsonable(value.item())
+    for method in ("to_dict", "model_dump"):
+        fn = getattr(value, method, None)
+        if callable(fn):
+            try:
+                return to_jsonable(fn())
+            except Exception:
+                break
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray):
+        return value.hex()
+    return repr(value)
+
+
+def _software_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"humanoid": __version__, "python": platform.python_version()}
+    for package in ("mcap", "numpy", "mujoco", "onnxruntime"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    return versions
+
+
+class TraceWriter:
+    """One run's trace file. Thread-safe: control telemetry may arrive from another thread.
+
+    `meta` describes the run (command, config, robot, scene, seed, versions); it is written
+    as `/run/meta` straight away, with the start wall time and software versions added.
+    `fsync=True` also forces every message to disk (survives power loss, costs a syscall per
+    message); the default flush is enough for a crashed or killed process.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], meta: dict[str, Any], *, fsync: bool = False) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fsync = fsync
+        self._lock = threading.Lock()
+        self._closed = False
+        self._sequence = 0
+        self._start_ns = time.time_ns()
+        self._start_monotonic = time.monotonic()
+        self._last_sim_time: float | None = None
+        self._file: IO[bytes] = open(self.path, "wb")  # noqa: SIM115 - closed in close()
+        # No chunks: a chunk only reaches the file when it is complete, so a crash would lose
+        # it. Message indexes need chunks, so they are off; the summary keeps the channel list
+        # and statistics, and readers (Foxglove included) read unindexed files front to back.
+        self._mcap = Writer(
+            self._file,
+            use_chunking=False,
+            compression=CompressionType.NONE,
+            index_types=IndexType.METADATA | IndexType.ATTACHMENT,
+        )
+        self._mcap.start(profile="", library=f"humanoid-trace/{__version__}")
+        self._channel_ids: dict[str, int] = {}
+        for topic, spec in CHANNELS.items():
+            schema_id = self._mcap.register_schema(
+                name=spec.schema_name,
+                encoding=SCHEMA_ENCODING,
+                data=json.dumps(spec.json_schema()).encode(),
+            )
+            self._channel_ids[topic] = self._mcap.register_channel(
+                topic=topic,
+                message_encoding=MESSAGE_ENCODING,
+                schema_id=schema_id,
+                metadata={"version": str(spec.version)},
+            )
+        self.meta = self._complete_meta(meta)
+        # The same facts as MCAP metadata, which Foxglove shows in its file info.
+        self._mcap.add_metadata(
+            "run",
+            {k: str(self.meta.get(k)) for k in ("command", "robot", "scene", "seed", "start_wall_time")},
+        )
+        self.write("/run/meta", self.meta)
+
+    def _complete_meta(self, meta: dict[str, Any]) -> dict[str, Any]:
+        complete = dict(meta)
+        complete.setdefault("command", "")
+        complete.setdefault("config", {})
+        for key in ("robot", "scene", "seed"):
+            complete.setdefault(key, None)
+        complete["versions"] = {**_software_versions(), **dict(meta.get("versions") or {})}
+        start = datetime.datetime.fromtimestamp(self._start_ns / 1e9, tz=datetime.UTC)
+        complete["start_wall_time"] = start.isoformat()
+        complete["start_wall_time_ns"] = self._start_ns
+        return complete
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def write(self, topic: str, payload: dict[str, Any], sim_time: float | None = None) -> bool:
+        """Append one message; returns False (and drops it) once the trace is closed.
+
+        `sim_time` (seconds) becomes the message's publish time and the payload's `sim_time`;
+        without it a numeric `sim_time` already in the payload is used. Log time is wall time.
+        """
+        spec = CHANNELS.get(topic)
+        if spec is None:
+            raise ValueError(f"unknown trace topic {topic!r}; the trace's topics are: {', '.join(CHANNELS)}")
+        body = to_jsonable(payload)
+        if not isinstance(body, dict):
+            raise TypeError(f"a trace payload must be a dict, got {type(payload).__name__} for {topic}")
+        if sim_time is None and isinstance(body.get("sim_time"), int | float):
+            sim_time = body["sim_time"]
+        sim_time = float(sim_time) if sim_time is not None and math.isfinite(sim_time) else None
+        body["sim_time"] = sim_time
+        body.setdefault("version", spec.version)
+        data = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+        with self._lock:
+            return self._append(topic, data, sim_time)
+
+    def _append(self, topic: str, data: bytes, sim_time: float | None) -> bool:
+        # Caller holds the lock.
+        if self._closed:
+            return False
+        log_time = time.time_ns()
+        publish_time = round(sim_time * 1e9) if sim_time is not None and sim_time >= 0 else log_time
+        if sim_time is not None:
+            self._last_sim_time = sim_time
+        self._mcap.add_message(
+            channel_id=self._channel_ids[topic],
+            log_time=log_time,
+            data=data,
+            publish_time=publish_time,
+            sequence=self._sequence,
+        )
+        self._sequence += 1
+        self._flush()
+        return True
+
+    def _flush(self) -> None:
+        self._file.flush()
+        if self._fsync:
+            os.fsync(self._file.fileno())
+
+    # Conveniences that fix the payload shapes of the common events (see channels.py).
+
+    def log(
+        self,
+        level: str | int,
+        message: str,
+        *,
+        name: str = "",
+        file: str = "",
+        line: int = 0,
+        sim_time: float | None = None,
+    ) -> bool:
+        """Write a `/log` message in foxglove.Log shape; `level` is a name ('INFO') or 0-5."""
+        level_value = level if isinstance(level, int) else LOG_LEVELS.get(str(level).upper(), 0)
+        now = time.time_ns()
+        return self.write(
+            "/log",
+            {
+                "timestamp": {"sec": now // 1_000_000_000, "nsec": now % 1_000_000_000},
+                "level": level_value,
+                "message": message,
+                "name": name,
+                "file": file,
+                "line": max(0, int(line)),
+            },
+            sim_time,
+        )
+
+    def timing(self, name: str, duration_s: float, sim_time: float | None = None, **details: Any) -> bool:
+        return self.write("/timing", {"name": name, "duration_s": duration_s, "details": details}, sim_time)
+
+    def close(self, outcome: str = "succeeded", exit_code: int = 0, reason: str = "") -> None:
+        """Write `/run/end`, the summary and the footer, and close the file. Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            # Under the same lock as the end, so no telemetry sneaks in after /run/end.
+            end = {
+                "outcome": outcome,
+                "exit_code": int(exit_code),
+                "reason": reason,
+                "wall_time_s": time.monotonic() - self._start_monotonic,
+                "sim_time": self._last_sim_time,
+                "version": CHANNELS["/run/end"].version,
+            }
+            try:
+                self._append("/run/end", json.dumps(to_jsonable(end)).encode(), self._last_sim_time)
+                self._mcap.finish()
+                self._flush()
+            finally:
+                self._closed = True
+                self._file.close()
+
+    def __enter__(self) -> TraceWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is None:
+            self.close()
+        elif isinstance(exc, KeyboardInterrupt):
+            self.close("interrupted", 130, "interrupted (Ctrl-C)")
+        else:
+            self.close("error", 1, f"{type(exc).__name__}: {exc}")
+
+
+class TraceLogHandler(logging.Handler):
+    """Copies Python log records into the trace's `/log` channel (attach it to a logger)."""
+
+    def __init__(self, trace: TraceWriter, level: int = logging.INFO) -> None:
+        super().__init__(level)
+        self.trace = trace
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.trace.log(
+                {logging.DEBUG: 1, logging.INFO: 2, logging.WARNING: 3, logging.ERROR: 4}.get(
+                    record.levelno, 5 if record.levelno > logging.ERROR else 0
+                ),
+                record.getMessage(),
+                name=record.name,
+                file=record.pathname,
+                line=record.lineno or 0,
+            )
+        except Exception:
+            self.handleError(record)

@@ -1,0 +1,112 @@
+; The kitchen domain: the motion layer's skills as STRIPS actions over typed objects.
+; Several actions may realise one skill (e.g. `press` on the coffee machine or on the kettle);
+; planner/domain/kitchen.yaml maps each action to its skill and the skill's arguments.
+; Roles (heater, instant, coffee-maker) and reachability are static facts of the problem, so
+; an appliance that is missing or not powered simply leaves its actions ungroundable and the
+; search finds the other route by itself.
+(define (domain kitchen)
+  (:requirements :strips :typing)
+  (:types
+    place hand content graspable - object
+    mug - graspable)
+  (:constants coffee water - content user - place)
+  (:predicates
+    (at ?o - graspable ?p - place)
+    (holding ?o - graspable ?h - hand)
+    (hand-free ?h - hand)
+    (reachable ?p - place)
+    (accessible ?o - graspable)
+    (surface ?p - place)
+    (serving ?p - place)
+    (openable ?p - place)
+    (open ?p - place)
+    (closed ?p - place)
+    (coffee-maker ?p - place)
+    (powered ?x - object)
+    (heater ?k - graspable)
+    (hot ?k - graspable)
+    (instant ?o - graspable)
+    (empty ?m - mug)
+    (has-instant ?m - mug)
+    (contains ?m - mug ?c - content)
+    (handed ?o - graspable))
+
+  (:action pick-from-surface
+    :parameters (?o - graspable ?p - place ?h - hand)
+    :precondition (and (at ?o ?p) (surface ?p) (reachable ?p) (accessible ?o) (hand-free ?h))
+    :effect (and (holding ?o ?h) (not (at ?o ?p)) (not (hand-free ?h))))
+
+  (:action pick-from-inside
+    :parameters (?o - graspable ?p - place ?h - hand)
+    :precondition (and (at ?o ?p) (open ?p) (reachable ?p) (accessible ?o) (hand-free ?h))
+    :effect (and (holding ?o ?h) (not (at ?o ?p)) (not (hand-free ?h))))
+
+  (:action place-on-surface
+    :parameters (?o - graspable ?p - place ?h - hand)
+    :precondition (and (holding ?o ?h) (surface ?p) (reachable ?p))
+    :effect (and (at ?o ?p) (hand-free ?h) (not (holding ?o ?h))))
+
+  (:action place-inside
+    :parameters (?o - graspable ?p - place ?h - hand)
+    :precondition (and (holding ?o ?h) (open ?p) (reachable ?p))
+    :effect (and (at ?o ?p) (hand-free ?h) (not (holding ?o ?h))))
+
+  ; The coffee machine's cup slot takes mugs only; the user's spot only receives.
+  (:action pick-from-slot
+    :parameters (?m - mug ?p - place ?h - hand)
+    :precondition (and (at ?m ?p) (coffee-maker ?p) (reachable ?p) (accessible ?m) (hand-free ?h))
+    :effect (and (holding ?m ?h) (not (at ?m ?p)) (not (hand-free ?h))))
+
+  (:action place-in-slot
+    :parameters (?m - mug ?p - place ?h - hand)
+    :precondition (and (holding ?m ?h) (coffee-maker ?p) (reachable ?p))
+    :effect (and (at ?m ?p) (hand-free ?h) (not (holding ?m ?h))))
+
+  (:action place-for-user
+    :parameters (?o - graspable ?p - place ?h - hand)
+    :precondition (and (holding ?o ?h) (serving ?p) (reachable ?p))
+    :effect (and (at ?o ?p) (hand-free ?h) (not (holding ?o ?h))))
+
+  (:action hand-over
+    :parameters (?o - graspable ?h - hand)
+    :precondition (and (holding ?o ?h) (reachable user))
+    :effect (and (handed ?o) (at ?o user) (hand-free ?h) (not (holding ?o ?h))))
+
+  (:action open-storage
+    :parameters (?p - place ?h - hand)
+    :precondition (and (openable ?p) (closed ?p) (reachable ?p) (hand-free ?h))
+    :effect (and (open ?p) (not (closed ?p))))
+
+  (:action close-storage
+    :parameters (?p - place ?h - hand)
+    :precondition (and (openable ?p) (open ?p) (reachable ?p) (hand-free ?h))
+    :effect (and (closed ?p) (not (open ?p))))
+
+  ; The machine fills whichever empty mug stands in its cup slot.
+  (:action press-coffee-machine
+    :parameters (?p - place ?m - mug ?h - hand)
+    :precondition (and (coffee-maker ?p) (powered ?p) (reachable ?p) (at ?m ?p) (empty ?m) (hand-free ?h))
+    :effect (and (contains ?m coffee) (not (empty ?m))))
+
+  (:action press-kettle
+    :parameters (?k - graspable ?p - place ?h - hand)
+    :precondition (and (heater ?k) (powered ?k) (at ?k ?p) (reachable ?p) (accessible ?k) (hand-free ?h))
+    :effect (and (hot ?k)))
+
+  ; Instant coffee goes into the empty mug first; the mug stays "empty" of liquid until the
+  ; hot water comes.
+  (:action pour-instant
+    :parameters (?o - graspable ?m - mug ?p - place ?h - hand)
+    :precondition (and (instant ?o) (holding ?o ?h) (at ?m ?p) (surface ?p) (reachable ?p) (empty ?m))
+    :effect (and (has-instant ?m)))
+
+  (:action pour-hot-water-on-instant
+    :parameters (?k - graspable ?m - mug ?p - place ?h - hand)
+    :precondition (and (heater ?k) (hot ?k) (holding ?k ?h) (at ?m ?p) (surface ?p) (reachable ?p) (empty ?m) (has-instant ?m))
+    :effect (and (contains ?m coffee) (not (empty ?m)) (not (has-instant ?m))))
+
+  (:action pour-water
+    :parameters (?k - graspable ?m - mug ?p - place ?h - hand)
+    :precondition (and (heater ?k) (holding ?k ?h) (at ?m ?p) (surface ?p) (reachable ?p) (empty ?m))
+    :effect (and (contains ?m water) (not (empty ?m))))
+)

@@ -1,0 +1,252 @@
+"""Symbolic planning: the kitchen's skills as PDDL actions, solved with pyperplan.
+
+The problem is generated from the world model's facts; pyperplan parses, grounds and
+searches it (greedy best-first with the FF heuristic by default). An appliance that is
+missing or off leaves its actions ungroundable, so the search finds another route (the
+kettle and instant coffee instead of the machine) with no special case here. The same
+grounded operators check any proposed plan step by step (`validate`) before anything moves.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from pyperplan import grounding, search
+from pyperplan.heuristics.relaxation import hFFHeuristic
+from pyperplan.pddl.parser import Parser
+from pyperplan.pddl.pddl import Domain
+from pyperplan.task import Operator, Task
+
+from humanoid.contracts import Subgoal
+from planner.domain_config import DomainConfig, load_domain_config
+from planner.errors import PlanningError, PlanValidationError
+from planner.goal import Fact, Facts, Goal, format_fact
+
+# Object types of the domain, in the order the problem declares them; each comes from a unary
+# type fact of the world model, e.g. ("mug", "mug_red").
+TYPES = ("place", "hand", "graspable", "mug")
+# Depth-first matching of skill calls to grounded actions gives up after this many tries.
+MAX_VALIDATION_NODES = 20_000
+
+Searcher = Callable[[Task, object], list[Operator] | None]
+
+
+@dataclass
+class SymbolicPlan:
+    """A solved goal: the subgoals, the chosen variable binding and the states the domain predicts."""
+
+    subgoals: list[Subgoal]
+    goal_facts: tuple[Fact, ...]
+    binding: dict[str, str] = field(default_factory=dict)
+    predicted: list[Facts] = field(default_factory=list)  # state after each step; [0] is the start
+    actions: list[str] = field(default_factory=list)  # the grounded PDDL actions, for the trace
+
+
+def _fact_str(fact: Fact) -> str:
+    return "(" + " ".join(fact) + ")"
+
+
+def _parse_atom(atom: str) -> Fact:
+    return tuple(atom.strip("()").split())
+
+
+class SymbolicDomain:
+    """A parsed PDDL domain with its skill binding; build once, plan many times."""
+
+    def __init__(self, config: DomainConfig | None = None, searcher: Searcher | None = None) -> None:
+        self.config = config or load_domain_config()
+        parser = Parser(str(self.config.pddl_path))
+        self.pddl: Domain = parser.parse_domain()
+        self.predicates = frozenset(self.pddl.predicates)
+        self.constants = frozenset(self.pddl.constants)
+        self._search: Searcher = searcher or (lambda task, h: search.greedy_best_first_search(task, h))
+        unknown = set(self.config.actions) ^ set(self.pddl.actions)
+        if unknown:
+            raise ValueError(f"{self.config.pddl_path} and its binding disagree on actions: {sorted(unknown)}")
+
+    # ---- problem -------------------------------------------------------------------------
+    def problem_pddl(self, goal_facts: Iterable[Fact], facts: Facts) -> str:
+        """The PDDL problem text for reaching `goal_facts` from `facts` (handy for debugging)."""
+        objects = {t: sorted(f[1] for f in facts if f[0] == t and len(f) == 2) for t in TYPES}
+        known = self.constants | {o for names in objects.values() for o in names}
+        init = sorted(f for f in facts if f[0] in self.predicates and all(a in known for a in f[1:]))
+        goal = list(goal_facts)
+        if self.config.tidy_hands:
+            goal += [("hand-free", h) for h in objects["hand"]]
+        missing = sorted({a for f in goal for a in f[1:] if a not in known})
+        if missing:
+            raise PlanningError(f"the goal names {missing}, which the observed world does not contain")
+        decl = " ".join(" ".join(names) + f" - {t}" for t, names in objects.items() if names)
+        return (
+            f"(define (problem {self.config.name}-task) (:domain {self.pddl.name})\n"
+            f" (:objects {decl})\n"
+            f" (:init {' '.join(map(_fact_str, init))})\n"
+            f" (:goal (and {' '.join(map(_fact_str, goal))})))\n"
+        )
+
+    def ground(self, goal_facts: Iterable[Fact], facts: Facts, prune: bool = True) -> Task:
+        parser = Parser(None)
+        parser.probInput = self.problem_pddl(goal_facts, facts)
+        problem = parser.parse_problem(self.pddl, read_from_file=False)
+        task = grounding.ground(problem, remove_irrelevant_operators=prune)
+        # pyperplan grounds through sets; sorting makes the search (and the plan) the same on every run
+        task.operators.sort(key=lambda op: op.name)
+        return task
+
+    # ---- solving -------------------------------------------------------------------------
+    def solve(self, goal: Goal, facts: Facts) -> SymbolicPlan:
+        """The shortest plan over the goal's variable bindings; `PlanningError` says why there is none."""
+        bindings = list(goal.bindings(facts)) if goal.variables else [{}]
+        if not bindings:
+            cats = ", ".join(sorted(set(goal.variables.values())))
+            raise PlanningError(f"no plan for '{goal.describe()}': the observed world has no {cats}")
+        best: SymbolicPlan | None = None
+        for binding in bindings:
+            goal_facts = goal.bind(binding)
+            if all(f in facts for f in goal_facts):
+                return SymbolicPlan([], goal_facts, binding, [facts], [])
+            task = self.ground(goal_facts, facts)
+            ops = self._search(task, hFFHeuristic(task))
+            if ops is not None and (best is None or len(ops) < len(best.actions)):
+                subgoals = self.to_subgoals([op.name for op in ops])
+                best = SymbolicPlan(subgoals, goal_facts, binding, [], [op.name for op in ops])
+        if best is None:
+            raise PlanningError(self.explain_unsolvable(goal, facts))
+        best.predicted = self.validate(best.subgoals, facts, best.goal_facts)
+        return best
+
+    def to_subgoals(self, action_names: Sequence[str]) -> list[Subgoal]:
+        subgoals = []
+        for i, name in enumerate(action_names):
+            action, *params = _parse_atom(name)
+            binding = self.config.actions[action]
+            op_effects = self._effects(action, params)
+            success = tuple(sorted({self._observable(f) for f in op_effects if f[0] in self.config.observable}))
+            subgoals.append(
+                Subgoal(
+                    skill=binding.skill,
+                    args={arg: params[pos] for arg, pos in binding.args},
+                    success=success,
+                    time_budget_s=self.config.time_budgets_s.get(binding.skill, 30.0),
+                    index=i,
+                )
+            )
+        return subgoals
+
+    def _effects(self, action: str, params: Sequence[str]) -> list[Fact]:
+        a = self.pddl.actions[action]
+        sub = {var: val for (var, _types), val in zip(a.signature, params, strict=True)}
+        return [(p.name, *(sub.get(n, n) for n, _t in p.signature)) for p in a.effect.addlist]
+
+    @staticmethod
+    def _observable(fact: Fact) -> Fact:
+        return fact[:2] if fact[0] == "holding" else fact  # any hand will do
+
+    # ---- validation ----------------------------------------------------------------------
+    def validate(self, plan: Sequence[Subgoal], facts: Facts, goal_facts: Iterable[Fact] | None = None) -> list[Facts]:
+        """Check `plan` against the domain from `facts`: each step's preconditions must hold when it runs
+        and, when given, `goal_facts` at the end. Returns the predicted state before each step and after
+        the last; raises `PlanValidationError` naming the first step that cannot run and why."""
+        goal_list = tuple(goal_facts or ())
+        task = self.ground(goal_list, facts, prune=False)
+        by_skill: dict[str, list[tuple[Operator, dict[str, str]]]] = {}
+        for op in task.operators:
+            action, *params = _parse_atom(op.name)
+            b = self.config.actions[action]
+            by_skill.setdefault(b.skill, []).append((op, {arg: params[pos] for arg, pos in b.args}))
+        statics = frozenset(f for f in facts if f[0] in self.predicates) - {_parse_atom(x) for x in task.facts}
+        goal_atoms = {_fact_str(f) for f in goal_list}
+        nodes = itertools.count()
+        deepest: list[tuple[int, frozenset[str]]] = [(-1, frozenset())]
+
+        def dfs(i: int, state: frozenset[str], path: list[frozenset[str]]) -> list[frozenset[str]] | None:
+            if next(nodes) > MAX_VALIDATION_NODES:
+                return None
+            if i == len(plan):
+                return path if goal_atoms <= state else None
+            if i > deepest[0][0]:
+                deepest[0] = (i, state)
+            sg = plan[i]
+            for op, args in by_skill.get(sg.skill, ()):
+                if args == sg.args and op.applicable(state):
+                    found = dfs(i + 1, op.apply(state), [*path, op.apply(state)])
+                    if found is not None:
+                        return found
+            return None
+
+        for sg in plan:
+            known = self.config.actions_for_skill(sg.skill)
+            if not known:
+                raise PlanValidationError(f"step {sg.index} '{sg.describe()}': unknown skill '{sg.skill}'", sg.index)
+            expected = {a for a, _ in known[0].args}
+            if set(sg.args) != expected:
+                raise PlanValidationError(
+                    f"step {sg.index} '{sg.describe()}': {sg.skill} takes arguments {sorted(expected)}", sg.index
+                )
+        start = frozenset(task.initial_state)
+        states = dfs(0, start, [start])
+        if states is None:
+            step, state = deepest[0]
+            if step < len(plan) and step >= 0:
+                sg = plan[step]
+                why = self._unmet(by_skill.get(sg.skill, []), sg.args, state)
+                raise PlanValidationError(f"step {step} '{sg.describe()}' cannot run: {why}", step)
+            unmet = sorted(goal_atoms - (states[-1] if states else start))
+            raise PlanValidationError(f"the plan runs but does not reach the goal; still missing: {unmet}", len(plan))
+        return [frozenset(_parse_atom(a) for a in s) | statics for s in states]
+
+    @staticmethod
+    def _unmet(candidates: list[tuple[Operator, dict[str, str]]], args: dict[str, str], state: frozenset[str]) -> str:
+        matching = [op for op, a in candidates if a == args]
+        if not matching:
+            return "no action of the domain does this with these arguments here (wrong type, out of reach, or not in the scene)"
+        best = min(matching, key=lambda op: len(op.preconditions - state))
+        return "needs " + ", ".join(sorted(best.preconditions - state))
+
+    def apply(self, subgoal: Subgoal, facts: Facts) -> Facts:
+        """The facts after one subgoal, as the domain predicts (raises `PlanValidationError` if it cannot run)."""
+        return self.validate([subgoal], facts)[-1]
+
+    # ---- explanations --------------------------------------------------------------------
+    def explain_unsolvable(self, goal: Goal, facts: Facts) -> str:
+        reasons = []
+        reachable = sorted(f[1] for f in facts if f[0] == "reachable")
+        present = {f[1] for f in facts if f[0] in TYPES}
+        for obj in sorted(goal.objects() - self.constants - {"coffee", "water"}):
+            if obj not in present:
+                reasons.append(f"{obj} is not in the scene")
+                continue
+            at = next((f[2] for f in facts if f[0] == "at" and f[1] == obj), None)
+            if ("place", obj) in facts and ("reachable", obj) not in facts:
+                reasons.append(f"{obj} is out of reach from where the robot stands")
+            elif at is not None and ("reachable", at) not in facts:
+                reasons.append(f"{obj} is at {at}, out of reach from where the robot stands (walking is not supported yet)")
+            elif ("accessible", obj) not in facts and ("place", obj) not in facts:
+                reasons.append(f"{obj} could not be reached or grasped earlier")
+        for role in ("coffee-maker", "heater"):
+            if any(f[0] == "contains" or f[-1] == "coffee" for f in goal.facts):
+                have = sorted(f[1] for f in facts if f[0] == role)
+                off = [x for x in have if ("powered", x) not in facts]
+                if not have:
+                    reasons.append(f"there is no {role.replace('-', ' ')} in the scene")
+                elif off:
+                    reasons.append(f"{', '.join(off)} is not powered or not available")
+        if not reasons:
+            reasons.append("no sequence of the robot's skills reaches it from the observed state")
+        return (
+            f"no plan for '{goal.describe()}': " + "; ".join(reasons)
+            + f". The robot can act at: {', '.join(reachable) or 'nothing'}."
+        )
+
+
+@lru_cache(maxsize=4)
+def default_domain(name: str = "kitchen") -> SymbolicDomain:
+    """The parsed domain, shared: parsing is the one slow step that never changes."""
+    return SymbolicDomain(load_domain_config(name))
+
+
+def goal_facts_text(facts: Iterable[Fact]) -> str:
+    return ", ".join(format_fact(f) for f in facts)
