@@ -32,10 +32,11 @@ class IKTarget:
     that must point along the press direction but may roll about it.
     """
 
-    site: str
+    site: str  # a site name, or a body name when `frame_type` is "body"
     pos: np.ndarray
     rot: np.ndarray | None = None
     free_axis: int | None = None
+    frame_type: str = "site"
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,9 @@ class ArmIK:
         q[self.qadr] = np.clip(q_robot, self.spec.q_lower, self.spec.q_upper)
         return q
 
-    def forward(self, side: str, site: str, q_arm: np.ndarray, q_robot: np.ndarray, base_pos, base_quat):
+    def forward(
+        self, side: str, site: str, q_arm: np.ndarray, q_robot: np.ndarray, base_pos: np.ndarray, base_quat: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """World pose (pos, rot) of `site` with `side`'s arm at `q_arm`."""
         q = self._pose_robot(q_robot, base_pos, base_quat)
         q[self.qadr[self.arm_idx[side]]] = q_arm
@@ -116,7 +119,7 @@ class ArmIK:
         lo, hi = self.lower[idx], self.upper[idx]
         candidates = [np.asarray(s, dtype=np.float64) for s in seeds]
         candidates += [np.asarray(q_robot, dtype=np.float64)[idx]] + self.random_seeds[side]
-        task = mink.FrameTask(target.site, "site", position_cost=1.0, orientation_cost=self._ori_cost(target))
+        task = mink.FrameTask(target.site, target.frame_type, position_cost=1.0, orientation_cost=self._ori_cost(target))
         posture = mink.PostureTask(self.model, cost=1e-3)
         base = self._pose_robot(q_robot, base_pos, base_quat)
         task.set_target(self._target_se3(target))
@@ -161,12 +164,16 @@ class ArmIK:
         return self._errors(target)
 
     def _errors(self, target: IKTarget) -> tuple[float, float]:
-        sid = self.model.site(target.site).id
         d = self.config.data
-        pos_err = float(np.linalg.norm(d.site_xpos[sid] - target.pos))
+        if target.frame_type == "body":
+            bid = self.model.body(target.site).id
+            p, r = d.xpos[bid], d.xmat[bid].reshape(3, 3)
+        else:
+            sid = self.model.site(target.site).id
+            p, r = d.site_xpos[sid], d.site_xmat[sid].reshape(3, 3)
+        pos_err = float(np.linalg.norm(p - target.pos))
         if target.rot is None:
             return pos_err, 0.0
-        r = d.site_xmat[sid].reshape(3, 3)
         if target.free_axis is not None:
             a = target.free_axis
             cos = float(np.clip(r[:, a] @ target.rot[:, a], -1.0, 1.0))

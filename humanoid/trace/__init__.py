@@ -8,7 +8,7 @@ channels and their schemas are listed in `channels.py` and in docs/trace-format.
 from humanoid.trace.channels import CHANNELS, ChannelSpec
 from humanoid.trace.reader import Damage, Trace, TraceError, TraceMessage, TraceStream, iter_trace, read_trace
 from humanoid.trace.timeline import format_timeline, main_show, timeline_json
-from humanoid.trace.writer import TraceLogHandler, TraceWriter, to_jsonable
+from humanoid.trace.writer import TraceLogHandler, TraceWriter, recover_trace, to_jsonable
 
 __all__ = [
     "CHANNELS",
@@ -24,6 +24,7 @@ __all__ = [
     "iter_trace",
     "main_show",
     "read_trace",
+    "recover_trace",
     "timeline_json",
     "to_jsonable",
 ]

@@ -198,6 +198,9 @@ class TraceStream:
                 self._damaged(offset, "corrupt", f"unknown record opcode 0x{opcode:02x}", in_summary)
                 return
             remaining = self.size_bytes - offset - _RECORD_PREFIX
+            if length > remaining:  # a live run's file may have grown since we opened it
+                self.size_bytes = os.fstat(f.fileno()).st_size
+                remaining = self.size_bytes - offset - _RECORD_PREFIX
             if length > remaining:
                 self._damaged(
                     offset,

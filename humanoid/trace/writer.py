@@ -27,14 +27,19 @@ from mcap.writer import CompressionType, IndexType, Writer
 from humanoid import __version__
 from humanoid.trace.channels import CHANNELS, LOG_LEVELS, MESSAGE_ENCODING, SCHEMA_ENCODING
 
+_MAX_DEPTH = 64  # deeper than any real payload; stops a structure that contains itself
 
-def to_jsonable(value: Any) -> Any:
+
+def to_jsonable(value: Any, _depth: int = 0) -> Any:
     """Turn `value` into plain JSON types; never raises, so tracing can't break a run.
 
     numpy arrays and scalars become lists and numbers, dataclasses and objects with
     `to_dict()`/`model_dump()` become dicts, enums their values, non-finite floats null
     (JSON has no NaN); anything else unknown becomes its repr.
     """
+    if _depth > _MAX_DEPTH:
+        return "<too deeply nested>"
+    d = _depth + 1
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, int) and not isinstance(value, enum.Enum):
@@ -42,33 +47,36 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, float):  # numpy.float64 is a float too
         return float(value) if math.isfinite(value) else None
     if isinstance(value, enum.Enum):
-        return to_jsonable(value.value)
+        return to_jsonable(value.value, d)
     if isinstance(value, dict):
-        return {str(to_jsonable(k)): to_jsonable(v) for k, v in value.items()}
+        return {str(to_jsonable(k, d)): to_jsonable(v, d) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [to_jsonable(v) for v in value]
-    # numpy without importing it: arrays have tolist(), scalars item().
+        return [to_jsonable(v, d) for v in value]
+    # numpy (and torch) without importing them: arrays have tolist(), scalars item().
     if hasattr(value, "dtype"):
-        if hasattr(value, "shape") and getattr(value, "shape", ()) != ():
-            return to_jsonable(value.tolist())
+        if getattr(value, "shape", ()) != () and hasattr(value, "tolist"):
+            return to_jsonable(value.tolist(), d)
         if hasattr(value, "item"):
-            return to_jsonable(value.item())
+            return to_jsonable(value.item(), d)
     for method in ("to_dict", "model_dump"):
         fn = getattr(value, method, None)
         if callable(fn):
             try:
-                return to_jsonable(fn())
+                return to_jsonable(fn(), d)
             except Exception:
                 break
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: to_jsonable(getattr(value, f.name), d) for f in dataclasses.fields(value)}
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     if isinstance(value, bytes | bytearray):
         return value.hex()
-    return repr(value)
+    try:
+        return repr(value)
+    except Exception:
+        return f"<unprintable {type(value).__name__}>"
 
 
 def _software_versions() -> dict[str, str]:
@@ -81,6 +89,39 @@ def _software_versions() -> dict[str, str]:
         except PackageNotFoundError:
             pass
     return versions
+
+
+def _start_mcap(file: IO[bytes]) -> tuple[Writer, dict[str, int]]:
+    """Start an MCAP file with every trace channel registered; returns topic -> channel id."""
+    # No chunks: a chunk only reaches the file when it is complete, so a crash would lose
+    # it. Message indexes need chunks, so they are off; the summary keeps the channel list
+    # and statistics, and readers read unindexed files front to back.
+    mcap = Writer(
+        file,
+        use_chunking=False,
+        compression=CompressionType.NONE,
+        index_types=IndexType.METADATA | IndexType.ATTACHMENT,
+    )
+    mcap.start(profile="", library=f"humanoid-trace/{__version__}")
+    channel_ids: dict[str, int] = {}
+    for topic, spec in CHANNELS.items():
+        schema_id = mcap.register_schema(
+            name=spec.schema_name,
+            encoding=SCHEMA_ENCODING,
+            data=json.dumps(spec.json_schema()).encode(),
+        )
+        channel_ids[topic] = mcap.register_channel(
+            topic=topic,
+            message_encoding=MESSAGE_ENCODING,
+            schema_id=schema_id,
+            metadata={"version": str(spec.version)},
+        )
+    return mcap, channel_ids
+
+
+def _run_metadata(meta: dict[str, Any]) -> dict[str, str]:
+    # The run's key facts as an MCAP metadata record, which Foxglove shows in its file info.
+    return {k: str(meta.get(k)) for k in ("command", "robot", "scene", "seed", "start_wall_time")}
 
 
 class TraceWriter:
@@ -102,36 +143,10 @@ class TraceWriter:
         self._start_ns = time.time_ns()
         self._start_monotonic = time.monotonic()
         self._last_sim_time: float | None = None
-        self._file: IO[bytes] = open(self.path, "wb")  # noqa: SIM115 - closed in close()
-        # No chunks: a chunk only reaches the file when it is complete, so a crash would lose
-        # it. Message indexes need chunks, so they are off; the summary keeps the channel list
-        # and statistics, and readers (Foxglove included) read unindexed files front to back.
-        self._mcap = Writer(
-            self._file,
-            use_chunking=False,
-            compression=CompressionType.NONE,
-            index_types=IndexType.METADATA | IndexType.ATTACHMENT,
-        )
-        self._mcap.start(profile="", library=f"humanoid-trace/{__version__}")
-        self._channel_ids: dict[str, int] = {}
-        for topic, spec in CHANNELS.items():
-            schema_id = self._mcap.register_schema(
-                name=spec.schema_name,
-                encoding=SCHEMA_ENCODING,
-                data=json.dumps(spec.json_schema()).encode(),
-            )
-            self._channel_ids[topic] = self._mcap.register_channel(
-                topic=topic,
-                message_encoding=MESSAGE_ENCODING,
-                schema_id=schema_id,
-                metadata={"version": str(spec.version)},
-            )
+        self._file: IO[bytes] = open(self.path, "wb")  # closed in close()
+        self._mcap, self._channel_ids = _start_mcap(self._file)
         self.meta = self._complete_meta(meta)
-        # The same facts as MCAP metadata, which Foxglove shows in its file info.
-        self._mcap.add_metadata(
-            "run",
-            {k: str(self.meta.get(k)) for k in ("command", "robot", "scene", "seed", "start_wall_time")},
-        )
+        self._mcap.add_metadata("run", _run_metadata(self.meta))
         self.write("/run/meta", self.meta)
 
     def _complete_meta(self, meta: dict[str, Any]) -> dict[str, Any]:
@@ -177,8 +192,8 @@ class TraceWriter:
             return False
         log_time = time.time_ns()
         publish_time = round(sim_time * 1e9) if sim_time is not None and sim_time >= 0 else log_time
-        if sim_time is not None:
-            self._last_sim_time = sim_time
+        if sim_time is not None and (self._last_sim_time is None or sim_time > self._last_sim_time):
+            self._last_sim_time = sim_time  # the latest sim time, for /run/end
         self._mcap.add_message(
             channel_id=self._channel_ids[topic],
             log_time=log_time,
@@ -285,3 +300,36 @@ class TraceLogHandler(logging.Handler):
             )
         except Exception:
             self.handleError(record)
+
+
+def recover_trace(source: str | os.PathLike[str], dest: str | os.PathLike[str]) -> int:
+    """Rewrite a crashed run's trace as a complete MCAP file, with summary and footer.
+
+    For tools that insist on a footer (mcap's `make_reader`, indexed viewers). Every message
+    `read_trace` can read is kept with its original times and sequence numbers; no `/run/end`
+    is invented, so the copy still shows that the run did not finish. Returns how many
+    messages were kept.
+    """
+    from humanoid.trace.reader import iter_trace  # the reader never imports the writer
+
+    if Path(source).resolve() == Path(dest).resolve():
+        raise ValueError(f"recover_trace would overwrite its source {source}; give another destination")
+    kept = 0
+    with open(dest, "wb") as file:
+        mcap, channel_ids = _start_mcap(file)
+        for message in iter_trace(source):
+            channel_id = channel_ids.get(message.topic)
+            if channel_id is None:
+                continue
+            if message.topic == "/run/meta":
+                mcap.add_metadata("run", _run_metadata(message.payload))
+            mcap.add_message(
+                channel_id=channel_id,
+                log_time=message.log_time_ns,
+                data=json.dumps(message.payload, separators=(",", ":")).encode(),
+                publish_time=message.publish_time_ns,
+                sequence=message.sequence,
+            )
+            kept += 1
+        mcap.finish()
+    return kept

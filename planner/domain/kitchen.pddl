@@ -29,7 +29,10 @@
     (empty ?m - mug)
     (has-instant ?m - mug)
     (contains ?m - mug ?c - content)
-    (handed ?o - graspable))
+    (handed ?o - graspable)
+    ; static, from the goal: only what the user asked for goes to the user
+    (deliver ?o - graspable)
+    (deliver-by-hand ?o - graspable))
 
   (:action pick-from-surface
     :parameters (?o - graspable ?p - place ?h - hand)
@@ -64,12 +67,12 @@
 
   (:action place-for-user
     :parameters (?o - graspable ?p - place ?h - hand)
-    :precondition (and (holding ?o ?h) (serving ?p) (reachable ?p))
+    :precondition (and (holding ?o ?h) (serving ?p) (reachable ?p) (deliver ?o))
     :effect (and (at ?o ?p) (hand-free ?h) (not (holding ?o ?h))))
 
   (:action hand-over
     :parameters (?o - graspable ?h - hand)
-    :precondition (and (holding ?o ?h) (reachable user))
+    :precondition (and (holding ?o ?h) (reachable user) (deliver-by-hand ?o))
     :effect (and (handed ?o) (at ?o user) (hand-free ?h) (not (holding ?o ?h))))
 
   (:action open-storage

@@ -10,8 +10,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from mcap.reader import make_reader
 
-from humanoid.trace import TraceError, format_timeline, read_trace
+from humanoid.trace import TraceError, format_timeline, read_trace, recover_trace
 
 
 def _cut(source: Path, at: int, dest: Path) -> Path:
@@ -68,6 +69,25 @@ def test_bad_json_in_a_message_is_damage_not_a_crash(sample_run: Path, tmp_path:
     read = read_trace(broken)
     assert len(read.messages) == 1
     assert read.damage is not None and "not valid JSON" in read.damage.reason
+
+
+def test_recover_rewrites_a_crashed_trace_for_tools_that_need_a_footer(
+    sample_run: Path, tmp_path: Path
+) -> None:
+    whole = read_trace(sample_run)
+    crashed = _cut(sample_run, whole.messages[8].offset + 3, tmp_path / "crashed.mcap")
+    recovered = tmp_path / "recovered.mcap"
+
+    assert recover_trace(crashed, recovered) == 8
+    again = read_trace(recovered)
+    assert again.damage is None and again.end is None  # whole file, but no invented /run/end
+    assert [(m.topic, m.payload, m.log_time_ns, m.publish_time_ns) for m in again.messages] == [
+        (m.topic, m.payload, m.log_time_ns, m.publish_time_ns) for m in whole.messages[:8]
+    ]
+    with open(recovered, "rb") as f:
+        assert len(list(make_reader(f).iter_messages())) == 8
+    with pytest.raises(ValueError, match="overwrite its source"):
+        recover_trace(crashed, crashed)
 
 
 @pytest.mark.parametrize(

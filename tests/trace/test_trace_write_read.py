@@ -197,3 +197,9 @@ def test_python_logging_goes_to_the_log_channel(tmp_path: Path) -> None:
     )
     assert log["file"].endswith("test_trace_write_read.py") and log["line"] > 0
     assert set(log["timestamp"]) == {"sec", "nsec"}
+
+
+def test_a_payload_that_contains_itself_still_writes(tmp_path: Path) -> None:
+    loop: dict = {"name": "loop"}
+    loop["self"] = loop
+    assert "too deeply nested" in json.dumps(to_jsonable(loop))
