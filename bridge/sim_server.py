@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 
@@ -50,6 +51,7 @@ class SimServer:
             self.sub.bind(command_endpoint)
         self.dropped = 0
         self.running = True
+        self.die_at: float | None = None  # fault injection: exit abruptly at this sim time
 
     def _handle(self, raw: bytes) -> bytes:
         try:
@@ -60,6 +62,9 @@ class SimServer:
             return error_reply(f"malformed message dropped: {exc}")
         try:
             if isinstance(msg, StepRequest):
+                if self.die_at is not None and self.sim.sim_time >= self.die_at:
+                    log.error("fault injection: the simulator dies now (sim time %.2f s)", self.sim.sim_time)
+                    os._exit(17)
                 state = self.sim.step(msg.command)
                 if self.video is not None:
                     self.video.maybe_capture(self.sim.data)
@@ -152,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--remove", action="append", default=[], help="remove a scene object (repeatable)")
     p.add_argument("--off", action="append", default=[], help="switch an appliance off (repeatable)")
     p.add_argument("--video", help="write an MP4 clip of the run (rendered headless)")
+    p.add_argument("--die-at", type=float, help="fault injection: exit abruptly at this sim time (s)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[sim] %(levelname)s %(message)s", stream=sys.stderr)
     from humanoid.robot_spec import SpecError
@@ -176,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             pass
     else:
         server = SimServer(sim, args.endpoint, video=video)
+        server.die_at = args.die_at
         log.info("serving %s in lockstep on %s", args.scene, args.endpoint)
         try:
             server.serve_lockstep()

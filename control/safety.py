@@ -61,9 +61,10 @@ class SafetyMonitor:
         min_height: float = FALL_HEIGHT_M,
     ) -> None:
         self.spec = spec
-        span = spec.q_upper - spec.q_lower
-        # never let the margin cross the middle of a short range (fingers are 0.055 m)
-        margin = np.minimum(limit_margin, 0.1 * span)
+        margin = np.full(spec.n_joints, limit_margin)
+        # finger targets sit on the limit on purpose: "closed" squeezes the object held
+        grippers = tuple(ee.gripper for ee in spec.end_effectors.values())
+        margin[spec.indices(grippers)] = 0.0
         self.lower = spec.q_lower + margin
         self.upper = spec.q_upper - margin
         self.max_tilt = max_tilt

@@ -128,6 +128,8 @@ def run(opts: RunOptions, out: TextIO = sys.stdout) -> int:
             sim_args += ["--remove", oid]
         for app in sc.switched_off:
             sim_args += ["--off", app]
+        if sc.simulator_dies_at_s is not None:
+            sim_args += ["--die-at", str(sc.simulator_dies_at_s)]
         if opts.video_path:
             sim_args += ["--video", str(opts.video_path)]
         log_dir = opts.trace_path.parent

@@ -109,6 +109,7 @@ class ArmIK:
         base_quat: np.ndarray,
         seeds: Sequence[np.ndarray] = (),
         accept: Callable[[np.ndarray], bool] | None = None,
+        max_seeds: int | None = None,
     ) -> IKResult:
         """Arm joints that put `target.site` at the target, or `q=None` with the best residual.
 
@@ -119,6 +120,7 @@ class ArmIK:
         lo, hi = self.lower[idx], self.upper[idx]
         candidates = [np.asarray(s, dtype=np.float64) for s in seeds]
         candidates += [np.asarray(q_robot, dtype=np.float64)[idx]] + self.random_seeds[side]
+        candidates = candidates[:max_seeds]
         task = mink.FrameTask(target.site, target.frame_type, position_cost=1.0, orientation_cost=self._ori_cost(target))
         posture = mink.PostureTask(self.model, cost=1e-3)
         base = self._pose_robot(q_robot, base_pos, base_quat)

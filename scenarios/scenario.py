@@ -29,6 +29,7 @@ class Scenario(BaseModel):
     seed: int = 0
     remove: list[str] = Field(default_factory=list, description="scene objects absent in this scenario")
     switched_off: list[str] = Field(default_factory=list, description="appliances switched off")
+    simulator_dies_at_s: float | None = Field(None, description="fault injection: the simulator process exits at this sim time")
     sim_time_limit_s: float = 120.0
     expect_replan: bool = False
 

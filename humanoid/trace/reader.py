@@ -153,6 +153,7 @@ class TraceStream:
             raise TraceError(f"{self.path} is not an MCAP trace: it is not a regular file")
 
     def __iter__(self) -> Iterator[TraceMessage]:
+        self.damage, self.channels, self.skipped_messages = None, {}, 0  # each pass starts afresh
         with open(self.path, "rb") as f:
             self.size_bytes = os.fstat(f.fileno()).st_size
             self._check_magic(f)

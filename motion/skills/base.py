@@ -1,0 +1,334 @@
+"""What every skill shares: the skill context, the motion primitives and the typed failure.
+
+A skill is a short sequence of motions: plan an arm move with OMPL (`move_arm`), follow a
+straight Cartesian line with IK (`line`), open or close a gripper (`gripper`). Each motion is
+one `MotionRequest` to the control loop through a `MotionClient` (in-process `ControlLoop`
+or its ZeroMQ client), and its `MotionResult` re-syncs the collision model. A skill that
+cannot go on raises `SkillFailure` with a reason from the closed set; the executor turns it
+into a `SkillResult` for the planner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import mujoco
+import numpy as np
+
+from bridge.messages import MotionRequest, MotionResult, RobotState, WorldObservation
+from humanoid.contracts import FailureReason, Subgoal
+from motion.arm_planner import ArmPlan, ArmPlanner
+from motion.collision_model import CollisionModel, quat_to_mat
+from motion.ik import ArmIK, IKTarget
+from motion.trajectory import SLOW, TimingLimits, Trajectory, time_parameterize
+from scenarios.world import World
+
+SIDES = ("left", "right")  # MotionRequest order: arm_q is left_arm then right_arm, gripper (left, right)
+LINE_STEP_M = 0.01  # Cartesian lines are solved by IK every centimetre
+MAX_LINE_JUMP_RAD = 0.2  # a larger joint change between two line points is an IK branch flip
+
+
+class MotionClient(Protocol):
+    """The control loop as the motion layer sees it (in-process or over ZeroMQ)."""
+
+    def execute(self, req: MotionRequest) -> MotionResult: ...
+
+
+class SkillFailure(Exception):
+    """A skill stops: `reason` from the closed set, `observations` explain it to the planner."""
+
+    def __init__(self, reason: FailureReason, message: str, **observations: Any) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.observations = observations
+
+
+EventSink = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass
+class SkillContext:
+    """The motion layer's view while a skill runs; the executor owns one and passes it in."""
+
+    world: World
+    client: MotionClient
+    model: CollisionModel
+    ik: ArmIK
+    planner: ArmPlanner
+    emit: EventSink
+    state: RobotState | None = None
+    obs: WorldObservation | None = None
+    arm_ref: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (14,) last commanded arm joints
+    grip_ref: np.ndarray = field(default_factory=lambda: np.ones(2))  # last commanded openings (left, right)
+    skill: str = ""
+    _seq: int = 0
+
+    @property
+    def spec(self):
+        return self.world.robot
+
+    def cols(self, side: str) -> slice:
+        return slice(0, 7) if side == "left" else slice(7, 14)
+
+    def arm_q(self, side: str) -> np.ndarray:
+        return self.arm_ref[self.cols(side)].copy()
+
+    # --- observing ----------------------------------------------------------------------
+    def observe(self) -> WorldObservation:
+        """Ask the control loop for the current state (a request with no rows) and sync."""
+        res = self._execute(MotionRequest(seq=self._next_seq(), times=np.zeros(0), arm_q=np.zeros((0, 14)), gripper=np.zeros((0, 2)), label="observe"))
+        self._check(res, "observe")
+        return res.world
+
+    def _absorb(self, res: MotionResult) -> None:
+        if res.state is not None:
+            self.state = res.state
+            if self.arm_ref.size == 0:
+                self.arm_ref = res.state.q[self.spec.indices(("left_arm", "right_arm"))].copy()
+        if res.world is not None:
+            self.obs = res.world
+        if self.state is not None:
+            self.model.sync(self.state, self.obs)
+
+    def _execute(self, req: MotionRequest) -> MotionResult:
+        res = self.client.execute(req)
+        self._absorb(res)
+        return res
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _check(self, res: MotionResult, label: str) -> None:
+        if res.status == "ok":
+            return
+        reason = {"bridge_down": FailureReason.BRIDGE_DOWN}.get(res.status, FailureReason.SAFETY_STOP)
+        raise SkillFailure(reason, f"motion '{label}' ended with status {res.status}: {res.detail}", status=res.status, detail=res.detail, safety_events=res.safety_events[-5:])
+
+    def object(self, oid: str):
+        """The observed object, or NOT_FOUND."""
+        o = self.obs.by_id().get(oid) if self.obs is not None else None
+        if o is None or o.pos is None:
+            raise SkillFailure(FailureReason.NOT_FOUND, f"'{oid}' is not in the world observation", object=oid, detail="not observed")
+        return o
+
+    def holding(self, side: str) -> str | None:
+        for o in self.obs.objects if self.obs else ():
+            if o.attrs.get("in_hand") == side:
+                return o.id
+        return None
+
+    # --- sending ------------------------------------------------------------------------
+    def send(
+        self,
+        side: str,
+        traj: Trajectory,
+        label: str,
+        opening: float | np.ndarray | None = None,
+        settle_s: float = 0.2,
+    ) -> MotionResult:
+        """Follow `traj` with `side`'s arm; the other arm and gripper hold their references."""
+        k = len(traj.times)
+        arm = np.tile(self.arm_ref, (k, 1))
+        arm[:, self.cols(side)] = traj.q
+        grip = np.tile(self.grip_ref, (k, 1))
+        if opening is not None:
+            grip[:, SIDES.index(side)] = opening
+        req = MotionRequest(seq=self._next_seq(), times=traj.times.copy(), arm_q=arm, gripper=grip, settle_s=settle_s, label=f"{self.skill}:{label}")
+        res = self._execute(req)
+        self.arm_ref = arm[-1].copy()
+        self.grip_ref = grip[-1].copy()
+        self._check(res, label)
+        return res
+
+    def gripper(self, side: str, opening: float, duration_s: float = 0.6, settle_s: float = 0.4) -> MotionResult:
+        """Open (1) or close (0) one gripper with the arm held still."""
+        q = self.arm_q(side)
+        steps = max(2, int(round(duration_s * 50)) + 1)
+        times = np.linspace(0.0, duration_s, steps)
+        start = self.grip_ref[SIDES.index(side)]
+        traj = Trajectory(times, np.tile(q, (steps, 1)))
+        self.emit_plan(side, f"gripper->{opening:g}", np.stack([q, q]), 0.0, "gripper", traj)
+        return self.send(side, traj, f"gripper {opening:g}", opening=np.linspace(start, opening, steps), settle_s=settle_s)
+
+    # --- planning -----------------------------------------------------------------------
+    def plan_arm(self, side: str, q_goal: np.ndarray, label: str, allowed: frozenset = frozenset(), limits: TimingLimits | None = None) -> ArmPlan:
+        plan = self.planner.plan(side, self.arm_q(side), q_goal, allowed, limits=limits)
+        self.emit_plan(side, label, plan.waypoints, plan.planning_time_s, plan.status, plan.trajectory, plan.detail)
+        if not plan.ok:
+            raise SkillFailure(plan.reason, f"{self.skill}: no collision-free path for '{label}': {plan.detail}", arm=side, motion=label, planner_status=plan.status, detail=plan.detail)
+        return plan
+
+    def move_arm(self, side: str, q_goal: np.ndarray, label: str, opening: float | None = None, allowed: frozenset = frozenset()) -> MotionResult:
+        plan = self.plan_arm(side, q_goal, label, allowed)
+        return self.send(side, plan.trajectory, label, opening=opening)
+
+    def solve(self, side: str, target: IKTarget, label: str, seeds=(), allowed: frozenset = frozenset(), clearance: float | None = None) -> np.ndarray | None:
+        """Collision-free IK for one arm, or None."""
+        st = self.state
+        q_robot = st.q.copy()
+        q_robot[self.spec.indices(self.spec.end_effectors[side].arm)] = self.arm_q(side)
+        q_saved = self.model.arm_q(side)
+
+        def accept(q: np.ndarray) -> bool:
+            return self.model.arm_state_valid(side, q, allowed, clearance)
+
+        try:
+            res = self.ik.solve(side, target, q_robot, st.base_pos, st.base_quat, seeds=seeds, accept=accept)
+        finally:
+            self.model.set_arm(side, q_saved)
+        return res.q
+
+    def line(
+        self,
+        side: str,
+        frame: str,
+        frame_type: str,
+        rot: np.ndarray,
+        p_from: np.ndarray,
+        p_to: np.ndarray,
+        q_from: np.ndarray,
+        allowed: frozenset = frozenset(),
+        clearance: float | None = None,
+        free_axis: int | None = None,
+    ) -> np.ndarray | None:
+        """Joint path that moves `frame` along the segment p_from->p_to at fixed orientation."""
+        n = max(1, int(np.ceil(np.linalg.norm(p_to - p_from) / LINE_STEP_M)))
+        path = [np.asarray(q_from, dtype=np.float64)]
+        for s in np.linspace(0.0, 1.0, n + 1)[1:]:
+            target = IKTarget(frame, p_from + s * (p_to - p_from), rot, free_axis=free_axis, frame_type=frame_type)
+            q = self.solve_local(side, target, path[-1], allowed, clearance)
+            if q is None or np.abs(q - path[-1]).max() > MAX_LINE_JUMP_RAD:
+                return None
+            path.append(q)
+        return np.asarray(path)
+
+    def solve_local(self, side: str, target: IKTarget, seed: np.ndarray, allowed: frozenset, clearance: float | None) -> np.ndarray | None:
+        """IK from one seed only (no random restarts): for small steps along a line."""
+        st = self.state
+        q_robot = st.q.copy()
+        q_robot[self.spec.indices(self.spec.end_effectors[side].arm)] = seed
+        res = self.ik.solve(side, target, q_robot, st.base_pos, st.base_quat, seeds=[seed], max_seeds=1)
+        if res.q is None:
+            return None
+        q_saved = self.model.arm_q(side)
+        ok = self.model.arm_state_valid(side, res.q, allowed, clearance)
+        self.model.set_arm(side, q_saved)
+        return res.q if ok else None
+
+    def follow(
+        self,
+        side: str,
+        path: np.ndarray,
+        label: str,
+        opening: float | None = None,
+        allowed: frozenset = frozenset(),
+        clearance: float | None = None,
+        limits: TimingLimits = SLOW,
+        settle_s: float = 0.3,
+    ) -> MotionResult:
+        """Time a short joint path slowly, re-check every 50 Hz sample, and execute it."""
+        traj = time_parameterize(path, limits)
+        q_saved = self.model.arm_q(side)
+        bad = self.planner.first_invalid(side, traj.q, allowed, clearance=clearance)
+        self.model.set_arm(side, q_saved)
+        status = "line" if bad is None else "invalid_densified_state"
+        self.emit_plan(side, label, path, 0.0, status, traj)
+        if bad is not None:
+            raise SkillFailure(FailureReason.NO_COLLISION_FREE_PATH, f"{self.skill}: '{label}' collides at t={traj.times[bad]:.2f}s", arm=side, motion=label)
+        return self.send(side, traj, label, opening=opening, settle_s=settle_s)
+
+    def emit_plan(
+        self,
+        side: str,
+        label: str,
+        waypoints: np.ndarray | None,
+        planning_time_s: float,
+        status: str,
+        traj: Trajectory | None = None,
+        detail: str = "",
+    ) -> None:
+        self.emit(
+            "motion_plan",
+            {
+                "skill": self.skill,
+                "motion": label,
+                "arm": side,
+                "joint_names": list(self.spec.joint_groups[self.spec.end_effectors[side].arm]),
+                "waypoints": [] if waypoints is None else np.round(waypoints, 5).tolist(),
+                "planning_time_s": round(planning_time_s, 5),
+                "status": status,
+                "duration_s": None if traj is None else traj.duration,
+                "samples": None if traj is None else len(traj.times),
+                "detail": detail,
+            },
+        )
+
+
+def hand_for(ctx: SkillContext, point: np.ndarray, requested: str | None = None) -> str:
+    """The hand on the side of the robot where `point` is (base frame y), unless one is named."""
+    if requested is not None:
+        if requested not in ctx.spec.end_effectors:
+            raise SkillFailure(FailureReason.PRECONDITION_FAILED, f"unknown hand '{requested}'; known: {sorted(ctx.spec.end_effectors)}", hand=requested)
+        return requested
+    st = ctx.state
+    local = quat_to_mat(st.base_quat).T @ (np.asarray(point) - st.base_pos)
+    return "left" if local[1] >= 0.0 else "right"
+
+
+def shoulder_pos(ctx: SkillContext, side: str) -> np.ndarray:
+    m = ctx.model.model
+    jid = m.joint(ctx.spec.joint_groups[ctx.spec.end_effectors[side].arm][0]).id
+    return ctx.model.data.xpos[m.jnt_bodyid[jid]].copy()
+
+
+def rot_z(a: float) -> np.ndarray:
+    c, s = np.cos(a), np.sin(a)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def approach_rot(yaw: float, pitch: float) -> np.ndarray:
+    """Hand orientation whose fingers point along (yaw, pitch-down) with a horizontal pinch axis."""
+    a = np.array([np.cos(yaw) * np.cos(pitch), np.sin(yaw) * np.cos(pitch), -np.sin(pitch)])
+    z = -a  # fingers point along the hand's -z
+    y = np.cross([0.0, 0.0, 1.0], a)
+    y /= np.linalg.norm(y)
+    return np.column_stack([np.cross(y, z), y, z])
+
+
+def object_extent(ctx: SkillContext, oid: str) -> tuple[float, float]:
+    """(horizontal radius, half height) of an object's colliding geometry."""
+    m = ctx.model.model
+    bid = ctx.model.object_body[oid]
+    r, h = 0.0, 0.0
+    for g in range(m.ngeom):
+        if m.geom_bodyid[g] != bid or not (m.geom_contype[g] or m.geom_conaffinity[g]):
+            continue
+        size, t = m.geom_size[g], m.geom_type[g]
+        if t == mujoco.mjtGeom.mjGEOM_CYLINDER:
+            r, h = max(r, size[0]), max(h, size[1])
+        elif t == mujoco.mjtGeom.mjGEOM_BOX:
+            r, h = max(r, float(np.hypot(size[0], size[1]))), max(h, size[2])
+        elif t == mujoco.mjtGeom.mjGEOM_SPHERE:
+            r, h = max(r, size[0]), max(h, size[0])
+        else:
+            r, h = max(r, m.geom_rbound[g]), max(h, m.geom_rbound[g])
+    return r, h
+
+
+def support_bodies(ctx: SkillContext, oid: str) -> set[int]:
+    """Bodies (not the robot) the object touches now, e.g. the counter it stands on."""
+    m, d = ctx.model.model, ctx.model.data
+    mujoco.mj_collision(m, d)
+    bid = ctx.model.object_body[oid]
+    out = set()
+    for g1, g2, dist in zip(d.contact.geom[:, 0], d.contact.geom[:, 1], d.contact.dist, strict=True):
+        b1, b2 = int(m.geom_bodyid[g1]), int(m.geom_bodyid[g2])
+        if dist < 0.005 and bid in (b1, b2):
+            other = b2 if b1 == bid else b1
+            if other not in ctx.model.robot_bodies:
+                out.add(other)
+    return out

@@ -1,0 +1,54 @@
+"""End to end through all four layers and three processes: the product as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from humanoid.trace.reader import read_trace
+
+pytestmark = pytest.mark.slow
+
+
+def _run(args: list[str], tmp_path: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    return subprocess.run(
+        [sys.executable, "-m", "humanoid.cli", "run", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=timeout,
+    )
+
+
+def _topics(trace) -> list[str]:
+    return [m.topic for m in trace.messages]
+
+
+def test_make_me_a_coffee(tmp_path):
+    trace_path = tmp_path / "coffee.mcap"
+    r = _run(["make me a coffee", "--trace", str(trace_path)], tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "plan v1" in r.stdout and "press(" in r.stdout and "done" in r.stdout
+    trace = read_trace(trace_path)
+    assert trace.damage is None
+    topics = _topics(trace)
+    for topic in ("/run/meta", "/planner/goal", "/planner/plan", "/planner/subgoal", "/motion/plan", "/control/telemetry", "/run/end"):
+        assert topic in topics, topic
+    end = [m for m in trace.messages if m.topic == "/run/end"][-1]
+    assert end.payload["exit_code"] == 0
+
+
+def test_dead_simulator_ends_the_run_with_a_clear_error_and_a_readable_trace(tmp_path):
+    trace_path = tmp_path / "dead.mcap"
+    r = _run(["--scenario", "simulator_dies", "--trace", str(trace_path)], tmp_path)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "simulator process died" in r.stdout + r.stderr
+    trace = read_trace(trace_path)
+    assert "/planner/plan" in _topics(trace)
+    assert [m for m in trace.messages if m.topic == "/run/end"][-1].payload["exit_code"] == 1
