@@ -8,6 +8,7 @@ outcome even when a child dies or the run is interrupted.
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -97,9 +98,15 @@ class _SkillRunner:
         return self.executor.observe()
 
 
+def _sigterm_as_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt  # so the `finally` below stops the children and closes the trace
+
+
 def run(opts: RunOptions, out: TextIO = sys.stdout) -> int:
     from motion.executor import SkillExecutor
     from planner.graph import run_planner
+
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
 
     sc = opts.scenario
     console = Console(out, quiet=opts.quiet)

@@ -29,6 +29,7 @@ class DomainConfig:
     actions: dict[str, ActionBinding]
     time_budgets_s: dict[str, float]
     observable: frozenset[str]
+    believed: frozenset[str]
     reachable_places: tuple[str, ...]
     serving_places: tuple[str, ...]
     roles: dict[str, tuple[str, ...]]
@@ -60,6 +61,7 @@ def load_domain_config(name: str = "kitchen") -> DomainConfig:
         actions=actions,
         time_budgets_s={k: float(v) for k, v in raw.get("time_budgets_s", {}).items()},
         observable=frozenset(raw["observable"]),
+        believed=frozenset(raw.get("believed", ())),
         reachable_places=tuple(raw["reachable_places"]),
         serving_places=tuple(raw.get("serving_places", ())),
         roles={k: tuple(v) for k, v in raw.get("roles", {}).items()},

@@ -70,7 +70,7 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 
 def _typo_budget(word: str) -> int:
     # Short words are too easy to confuse ("tea"/"tee"); long ones tolerate two slips.
-    return 0 if len(word) <= 3 else 1 if len(word) <= 6 else 2
+    return 0 if len(word) <= 3 else 1 if len(word) <= 7 else 2
 
 
 def tokenize(text: str) -> list[str]:
@@ -212,6 +212,15 @@ class Grounder:
         if m.similarity < self.min_similarity or m.similarity - m.runner_up_similarity < self.min_margin:
             raise GroundingError(self._not_understood(text, tokens, mentions))
         intent = next(i for i in self.intents if i.name == m.intent)
+        # A resemblance may stand in for a missing concept ("something to wake me up" is coffee),
+        # never against a thing the sentence does name ("a cup of tea" is not coffee).
+        if any(r.startswith("concept:") for r in intent.requires):
+            odd = [m.value for m in mentions if m.kind in ("object", "category") and not self._is_mug(m.value) and m.value != "mug"]
+            if odd:
+                raise GroundingError(
+                    f"could not understand {text!r}: it reads like '{m.example}', but {', '.join(odd)} does not fit "
+                    f"that. {self.capabilities()}"
+                )
         return intent, f"intent '{intent.name}' by resemblance to '{m.example}' (similarity {m.similarity:.2f})"
 
     def _check_unknown_phrases(self, tokens: Sequence[str], mentions: Sequence[Mention], text: str) -> None:

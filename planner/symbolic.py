@@ -36,12 +36,11 @@ Searcher = Callable[[Task, object], list[Operator] | None]
 
 @dataclass
 class SymbolicPlan:
-    """A solved goal: the subgoals, the chosen variable binding and the states the domain predicts."""
+    """A solved goal: the subgoals and the chosen variable binding (e.g. which mug)."""
 
     subgoals: list[Subgoal]
     goal_facts: tuple[Fact, ...]
     binding: dict[str, str] = field(default_factory=dict)
-    predicted: list[Facts] = field(default_factory=list)  # state after each step; [0] is the start
     actions: list[str] = field(default_factory=list)  # the grounded PDDL actions, for the trace
 
 
@@ -134,15 +133,14 @@ class SymbolicDomain:
         for binding in bindings:
             goal_facts = goal.bind(binding)
             if all(f in facts for f in goal_facts):
-                return SymbolicPlan([], goal_facts, binding, [facts], [])
+                return SymbolicPlan([], goal_facts, binding, [])
             task = self.ground(goal_facts, facts)
             ops = self._search(task, hFFHeuristic(task))
             if ops is not None and (best is None or len(ops) < len(best.actions)):
                 subgoals = self.to_subgoals([op.name for op in ops])
-                best = SymbolicPlan(subgoals, goal_facts, binding, [], [op.name for op in ops])
+                best = SymbolicPlan(subgoals, goal_facts, binding, [op.name for op in ops])
         if best is None:
             raise PlanningError(self.explain_unsolvable(goal, facts))
-        best.predicted = self.validate(best.subgoals, facts, best.goal_facts)
         return best
 
     def to_subgoals(self, action_names: Sequence[str]) -> list[Subgoal]:

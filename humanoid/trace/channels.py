@@ -176,7 +176,10 @@ CHANNELS: dict[str, ChannelSpec] = {
             "humanoid.SubgoalEvent",
             "A subgoal starting, or its result coming back",
             ("event", "subgoal"),
-            event={"type": "string", "enum": ["start", "result"]},
+            event={
+                "type": "string",
+                "description": "'start' or 'result' ('subgoal_start'/'subgoal_result' too)",
+            },
             index=_INT,
             plan_version=_INT,
             subgoal=_SUBGOAL,
@@ -198,26 +201,28 @@ CHANNELS: dict[str, ChannelSpec] = {
         _spec(
             "/control/telemetry",
             "humanoid.ControlTelemetry",
-            "A decimated sample of the control loop",
+            "A decimated sample of the control loop (control/loop.py)",
             (),
-            tracking_error_rad={"type": "number", "description": "RMS joint tracking error"},
-            tracking_error_max_rad=_NUMBER,
-            torque_max_abs_nm=_NUMBER,
-            torque_rms_nm=_NUMBER,
-            base_velocity={"type": "array", "items": _NUMBER, "description": "[vx, vy, yaw_rate]"},
-            policy_latency_ms=_NUMBER,
+            label={"type": "string", "description": "the motion request this sample belongs to"},
+            arm_tracking_error_max={"type": "number", "description": "max |q_ref - q| over arm joints, rad"},
+            arm_tracking_error_rms={"type": "number", "description": "RMS arm tracking error, rad"},
+            torque_abs_max={"type": "number", "description": "max |tau| over joints, N m"},
+            base_height={"type": "number", "description": "m"},
+            base_linvel={"type": "array", "items": _NUMBER, "description": "[vx, vy, vz], m/s"},
+            policy_latency_us={"type": "number", "description": "last policy inference, microseconds"},
+            watchdog={"type": "boolean", "description": "true while the command watchdog holds the robot"},
         ),
         _spec(
             "/safety/event",
             "humanoid.SafetyEvent",
-            "A safety monitor acting: clamp, fall, watchdog, e-stop",
+            "A safety monitor acting: clamp, fall, watchdog, e-stop (control/safety.py)",
             ("kind",),
             kind={
                 "type": "string",
                 "description": "e.g. 'joint_limit', 'torque_limit', 'fall', 'watchdog', 'estop'",
             },
-            severity={"type": "string", "enum": ["info", "warning", "stop"]},
-            message=_STRING,
+            detail={"type": "string", "description": "what happened, in words"},
+            severity={"type": "string", "description": "optional: 'info', 'warning' or 'stop'"},
             details=_OBJECT,
         ),
         _spec(
@@ -242,3 +247,10 @@ CHANNELS: dict[str, ChannelSpec] = {
         ),
     )
 }
+
+
+def extra_channel(topic: str) -> ChannelSpec:
+    """A channel for a topic outside the table: kept rather than lost, with a permissive schema."""
+    return ChannelSpec(
+        topic, "humanoid.Extra", 1, f"An event on {topic}, outside the documented channels", {}
+    )

@@ -12,7 +12,7 @@ import sys
 from collections import defaultdict
 from typing import Any
 
-from humanoid.trace.channels import LOG_LEVELS
+from humanoid.trace.channels import CHANNELS, LOG_LEVELS
 from humanoid.trace.reader import Trace, TraceError, TraceMessage, read_trace
 
 _WARNING = LOG_LEVELS["WARNING"]
@@ -77,7 +77,10 @@ class _TimelineBuilder:
             self.sim_times.append(m.sim_time)
         handler = getattr(self, "_on_" + m.topic.strip("/").replace("/", "_"), None)
         if handler is None:
-            return
+            if m.topic not in CHANNELS:  # an extra topic: show that it happened
+                handler = self._on_extra
+            else:
+                return
         try:
             handler(m, m.payload)
         except Exception as exc:  # a malformed payload costs one line, not the whole timeline
@@ -96,7 +99,9 @@ class _TimelineBuilder:
     def _on_planner_plan(self, m: TraceMessage, p: dict[str, Any]) -> None:
         self.plans += 1
         version = p.get("plan_version", self.plans)
-        is_replan = p.get("trigger") == "replan" or (isinstance(version, int) and version > 1)
+        is_replan = "replan" in (p.get("trigger"), p.get("event")) or (
+            isinstance(version, int) and version > 1
+        )
         self.replans += is_replan
         subgoals = p.get("subgoals") or []
         steps = " -> ".join(_describe_subgoal(s) for s in subgoals) or "(empty plan)"
@@ -112,14 +117,15 @@ class _TimelineBuilder:
         )
 
     def _on_planner_subgoal(self, m: TraceMessage, p: dict[str, Any]) -> None:
-        subgoal = p.get("subgoal") or {}
+        # The result is under "result", or the payload is a SkillResult dict itself.
+        result = p.get("result") if isinstance(p.get("result"), dict) else (p if "succeeded" in p else None)
+        subgoal = p.get("subgoal") or (result or {}).get("subgoal") or {}
         index = p.get("index", subgoal.get("index", 0))
         name = _describe_subgoal(subgoal)
-        if p.get("event") == "start":
+        if p.get("event") in ("start", "subgoal_start") or result is None:
             self.subgoal_starts[index] = m
             self.event(m, "subgoal_start", f"  [{index}] start   {name}", index=index, subgoal=name)
             return
-        result = p.get("result") or {}
         ok = bool(result.get("succeeded"))
         duration = self._subgoal_duration(index, m, result)
         took = f" in {duration:.2f} s" if duration is not None else ""
@@ -159,10 +165,11 @@ class _TimelineBuilder:
         t = _number(p.get("planning_time_s"))
         took = f" in {t:.3f} s" if t is not None else ""
         planner = f" {p['planner']}" if p.get("planner") else ""
+        label = "/".join(str(p[k]) for k in ("skill", "motion") if p.get(k)) or "?"
         self.event(
             m,
             "motion_plan",
-            f"        motion  {p.get('skill', '?')}: {waypoints} waypoints,{planner} {p.get('status', '?')}{took}",
+            f"        motion  {label}: {waypoints} waypoints,{planner} {p.get('status', '?')}{took}",
             skill=p.get("skill"),
             status=p.get("status"),
             waypoints=waypoints,
@@ -170,11 +177,10 @@ class _TimelineBuilder:
 
     def _on_safety_event(self, m: TraceMessage, p: dict[str, Any]) -> None:
         self.safety_events += 1
-        severity = p.get("severity", "")
-        message = f": {p['message']}" if p.get("message") else ""
-        self.event(
-            m, "safety", f"SAFETY  {p.get('kind', '?')} ({severity}){message}", safety_kind=p.get("kind")
-        )
+        severity = f" ({p['severity']})" if p.get("severity") else ""
+        said = p.get("detail") or p.get("message")
+        message = f": {said}" if said else ""
+        self.event(m, "safety", f"SAFETY  {p.get('kind', '?')}{severity}{message}", safety_kind=p.get("kind"))
 
     def _on_log(self, m: TraceMessage, p: dict[str, Any]) -> None:
         level = p.get("level", 0)
@@ -189,9 +195,13 @@ class _TimelineBuilder:
         self.telemetry.append(p)
 
     def _on_timing(self, m: TraceMessage, p: dict[str, Any]) -> None:
-        duration = _number(p.get("duration_s"))
+        duration = _number(p.get("duration_s", p.get("seconds")))
         if duration is not None:
             self.timings[str(p.get("name", "?"))].append(duration)
+
+    def _on_extra(self, m: TraceMessage, p: dict[str, Any]) -> None:
+        what = p.get("event") or p.get("kind") or p.get("message") or ""
+        self.event(m, "other", f"{m.topic}  {what}".rstrip())
 
     def _on_run_end(self, m: TraceMessage, p: dict[str, Any]) -> None:
         reason = f": {p['reason']}" if p.get("reason") else ""
@@ -224,13 +234,27 @@ class _TimelineBuilder:
             "exit_code": end.get("exit_code"),
             "messages": len(self.trace.messages),
             "telemetry_samples": len(self.telemetry),
-            "tracking_error_max_rad": _max_of(self.telemetry, "tracking_error_max_rad", "tracking_error_rad"),
-            "policy_latency_max_ms": _max_of(self.telemetry, "policy_latency_ms"),
+            "tracking_error_max_rad": _max_of(
+                self.telemetry, "arm_tracking_error_max", "tracking_error_max_rad"
+            ),
+            "torque_max_nm": _max_of(self.telemetry, "torque_abs_max"),
+            "policy_latency_max_ms": _max_of(
+                [
+                    {"ms": s.get("policy_latency_ms", _scaled(s.get("policy_latency_us"), 1e-3))}
+                    for s in self.telemetry
+                ],
+                "ms",
+            ),
             "timings": {
                 name: {"count": len(d), "total_s": sum(d), "max_s": max(d)}
                 for name, d in self.timings.items()
             },
         }
+
+
+def _scaled(value: Any, factor: float) -> float | None:
+    number = _number(value)
+    return None if number is None else number * factor
 
 
 def _max_of(samples: list[dict[str, Any]], *keys: str) -> float | None:
@@ -327,6 +351,8 @@ def format_timeline(trace: Trace) -> str:
         parts = [f"telemetry {summary['telemetry_samples']} samples"]
         if summary["tracking_error_max_rad"] is not None:
             parts.append(f"max tracking error {summary['tracking_error_max_rad']:.4f} rad")
+        if summary["torque_max_nm"] is not None:
+            parts.append(f"max torque {summary['torque_max_nm']:.1f} N m")
         if summary["policy_latency_max_ms"] is not None:
             parts.append(f"max policy latency {summary['policy_latency_max_ms']:.2f} ms")
         lines.append(" | ".join(parts))

@@ -18,6 +18,7 @@ import os
 import platform
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -25,7 +26,14 @@ from typing import IO, Any
 from mcap.writer import CompressionType, IndexType, Writer
 
 from humanoid import __version__
-from humanoid.trace.channels import CHANNELS, LOG_LEVELS, MESSAGE_ENCODING, SCHEMA_ENCODING
+from humanoid.trace.channels import (
+    CHANNELS,
+    LOG_LEVELS,
+    MESSAGE_ENCODING,
+    SCHEMA_ENCODING,
+    ChannelSpec,
+    extra_channel,
+)
 
 _MAX_DEPTH = 64  # deeper than any real payload; stops a structure that contains itself
 
@@ -103,20 +111,22 @@ def _start_mcap(file: IO[bytes]) -> tuple[Writer, dict[str, int]]:
         index_types=IndexType.METADATA | IndexType.ATTACHMENT,
     )
     mcap.start(profile="", library=f"humanoid-trace/{__version__}")
-    channel_ids: dict[str, int] = {}
-    for topic, spec in CHANNELS.items():
-        schema_id = mcap.register_schema(
-            name=spec.schema_name,
-            encoding=SCHEMA_ENCODING,
-            data=json.dumps(spec.json_schema()).encode(),
-        )
-        channel_ids[topic] = mcap.register_channel(
-            topic=topic,
-            message_encoding=MESSAGE_ENCODING,
-            schema_id=schema_id,
-            metadata={"version": str(spec.version)},
-        )
+    channel_ids = {topic: _register(mcap, spec) for topic, spec in CHANNELS.items()}
     return mcap, channel_ids
+
+
+def _register(mcap: Writer, spec: ChannelSpec) -> int:
+    schema_id = mcap.register_schema(
+        name=spec.schema_name,
+        encoding=SCHEMA_ENCODING,
+        data=json.dumps(spec.json_schema()).encode(),
+    )
+    return mcap.register_channel(
+        topic=spec.topic,
+        message_encoding=MESSAGE_ENCODING,
+        schema_id=schema_id,
+        metadata={"version": str(spec.version)},
+    )
 
 
 def _run_metadata(meta: dict[str, Any]) -> dict[str, str]:
@@ -171,9 +181,12 @@ class TraceWriter:
         `sim_time` (seconds) becomes the message's publish time and the payload's `sim_time`;
         without it a numeric `sim_time` already in the payload is used. Log time is wall time.
         """
-        spec = CHANNELS.get(topic)
-        if spec is None:
-            raise ValueError(f"unknown trace topic {topic!r}; the trace's topics are: {', '.join(CHANNELS)}")
+        if not isinstance(topic, str) or not topic.startswith("/"):
+            raise ValueError(
+                f"a trace topic starts with '/', got {topic!r}; the trace's topics are: {', '.join(CHANNELS)}"
+            )
+        # A topic outside the table is kept on a channel of its own rather than lost or fatal.
+        spec = CHANNELS.get(topic) or extra_channel(topic)
         body = to_jsonable(payload)
         if not isinstance(body, dict):
             raise TypeError(f"a trace payload must be a dict, got {type(payload).__name__} for {topic}")
@@ -182,6 +195,8 @@ class TraceWriter:
         sim_time = float(sim_time) if sim_time is not None and math.isfinite(sim_time) else None
         body["sim_time"] = sim_time
         body.setdefault("version", spec.version)
+        if topic == "/log":
+            _as_foxglove_log(body)
         data = json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
         with self._lock:
             return self._append(topic, data, sim_time)
@@ -190,6 +205,8 @@ class TraceWriter:
         # Caller holds the lock.
         if self._closed:
             return False
+        if topic not in self._channel_ids:
+            self._channel_ids[topic] = _register(self._mcap, CHANNELS.get(topic) or extra_channel(topic))
         log_time = time.time_ns()
         publish_time = round(sim_time * 1e9) if sim_time is not None and sim_time >= 0 else log_time
         if sim_time is not None and (self._last_sim_time is None or sim_time > self._last_sim_time):
@@ -223,38 +240,40 @@ class TraceWriter:
         sim_time: float | None = None,
     ) -> bool:
         """Write a `/log` message in foxglove.Log shape; `level` is a name ('INFO') or 0-5."""
-        level_value = level if isinstance(level, int) else LOG_LEVELS.get(str(level).upper(), 0)
-        now = time.time_ns()
-        return self.write(
-            "/log",
-            {
-                "timestamp": {"sec": now // 1_000_000_000, "nsec": now % 1_000_000_000},
-                "level": level_value,
-                "message": message,
-                "name": name,
-                "file": file,
-                "line": max(0, int(line)),
-            },
-            sim_time,
-        )
+        payload = {"level": level, "message": message, "name": name, "file": file, "line": max(0, int(line))}
+        return self.write("/log", payload, sim_time)
 
     def timing(self, name: str, duration_s: float, sim_time: float | None = None, **details: Any) -> bool:
         return self.write("/timing", {"name": name, "duration_s": duration_s, "details": details}, sim_time)
 
-    def close(self, outcome: str = "succeeded", exit_code: int = 0, reason: str = "") -> None:
-        """Write `/run/end`, the summary and the footer, and close the file. Idempotent."""
+    def close(
+        self, outcome: str | Mapping[str, Any] = "succeeded", exit_code: int = 0, reason: str = ""
+    ) -> None:
+        """Write `/run/end`, the summary and the footer, and close the file. Idempotent.
+
+        `outcome` is a word ('succeeded', 'failed', 'error', 'interrupted') or a mapping with
+        `outcome` or `success`, `exit_code`, `reason` and any other facts to keep in `/run/end`.
+        """
+        end: dict[str, Any] = {}
+        if isinstance(outcome, Mapping):
+            end.update(outcome)
+            exit_code = int(end.get("exit_code", exit_code))
+            reason = str(end.get("reason", reason))
+            if "outcome" not in end:
+                end["outcome"] = "succeeded" if end.get("success", exit_code == 0) else "failed"
+            outcome = str(end["outcome"])
         with self._lock:
             if self._closed:
                 return
             # Under the same lock as the end, so no telemetry sneaks in after /run/end.
-            end = {
-                "outcome": outcome,
-                "exit_code": int(exit_code),
-                "reason": reason,
-                "wall_time_s": time.monotonic() - self._start_monotonic,
-                "sim_time": self._last_sim_time,
-                "version": CHANNELS["/run/end"].version,
-            }
+            end.update(
+                outcome=outcome,
+                exit_code=int(exit_code),
+                reason=reason,
+                sim_time=self._last_sim_time,
+                version=CHANNELS["/run/end"].version,
+            )
+            end.setdefault("wall_time_s", time.monotonic() - self._start_monotonic)
             try:
                 self._append("/run/end", json.dumps(to_jsonable(end)).encode(), self._last_sim_time)
                 self._mcap.finish()
@@ -278,6 +297,26 @@ class TraceWriter:
             self.close("interrupted", 130, "interrupted (Ctrl-C)")
         else:
             self.close("error", 1, f"{type(exc).__name__}: {exc}")
+
+
+_LEVEL_NAMES = {**LOG_LEVELS, "WARN": LOG_LEVELS["WARNING"], "CRITICAL": LOG_LEVELS["FATAL"]}
+
+
+def _as_foxglove_log(body: dict[str, Any]) -> None:
+    """Fill in what foxglove.Log needs, so `write("/log", {"level": "ERROR", ...})` also works."""
+    level = body.get("level", 0)
+    if not isinstance(level, int):
+        level = LOG_LEVELS.get(
+            str(level).upper().replace("WARN", "WARNING").replace("WARNINGING", "WARNING"), 0
+        )
+    body["level"] = level
+    if not isinstance(body.get("timestamp"), dict):
+        now = time.time_ns()
+        body["timestamp"] = {"sec": now // 1_000_000_000, "nsec": now % 1_000_000_000}
+    body["message"] = str(body.get("message", ""))
+    for key in ("name", "file"):
+        body.setdefault(key, "")
+    body.setdefault("line", 0)
 
 
 class TraceLogHandler(logging.Handler):

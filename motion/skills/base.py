@@ -234,11 +234,17 @@ class SkillContext:
         traj = time_parameterize(path, limits)
         q_saved = self.model.arm_q(side)
         bad = self.planner.first_invalid(side, traj.q, allowed, clearance=clearance)
+        hits = self.model.collisions(side, allowed, clearance) if bad is not None else []
         self.model.set_arm(side, q_saved)
         status = "line" if bad is None else "invalid_densified_state"
         self.emit_plan(side, label, path, 0.0, status, traj)
         if bad is not None:
-            raise SkillFailure(FailureReason.NO_COLLISION_FREE_PATH, f"{self.skill}: '{label}' collides at t={traj.times[bad]:.2f}s", arm=side, motion=label)
+            what = ", ".join(map(str, hits[:3]))
+            raise SkillFailure(
+                FailureReason.NO_COLLISION_FREE_PATH,
+                f"{self.skill}: '{label}' collides at t={traj.times[bad]:.2f}s: {what}",
+                arm=side, motion=label, collisions=[str(h) for h in hits[:3]],
+            )
         return self.send(side, traj, label, opening=opening, settle_s=settle_s)
 
     def emit_plan(

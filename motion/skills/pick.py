@@ -88,6 +88,7 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
     if ctx.holding(side):
         raise SkillFailure(FailureReason.PRECONDITION_FAILED, f"the {side} hand already holds '{ctx.holding(side)}'", hand=side, holding=ctx.holding(side))
     z0 = float(o.pos[2])
+    center = np.asarray(o.pos, dtype=np.float64)
     support = support_bodies(ctx, oid)
 
     grasp = plan_grasp(ctx, side, oid)
@@ -102,7 +103,17 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
     near_obj = ctx.model.body_pairs(ctx.model.hand_bodies[side], obj_body)
 
     ctx.move_arm(side, grasp.q_pre, "pregrasp", opening=1.0)
-    ctx.follow(side, grasp.approach, "approach", opening=1.0, allowed=near_obj)
+    # the base sways while the arm moves: solve the approach again from where the hand is now
+    o = ctx.object(oid)
+    target = np.asarray(o.pos, dtype=np.float64) + (grasp.grasp_pos - center)
+    pre = target - PREGRASP_BACK_M * (-grasp.rot[:, 2])
+    path = ctx.line(side, site, "site", grasp.rot, _site_pos(ctx, side, site), target, ctx.arm_q(side), allowed=near_obj)
+    if path is None:
+        path = ctx.line(side, site, "site", grasp.rot, pre, target, ctx.arm_q(side), allowed=near_obj)
+    if path is None:
+        raise SkillFailure(FailureReason.UNREACHABLE, f"the approach to '{oid}' no longer solves after reaching the pre-grasp", object=oid, hand=side)
+    grasp = GraspPlan(grasp.index, grasp.rot, target, pre, path[0], path)
+    ctx.follow(side, path, "approach", opening=1.0, allowed=near_obj)
     ctx.gripper(side, 0.0)
     o = ctx.object(oid)
     if o.attrs.get("in_hand") != side:
@@ -138,3 +149,12 @@ def _back_off(ctx: SkillContext, side: str, grasp: GraspPlan) -> None:
         ctx.follow(side, grasp.approach[::-1], "back_off", opening=1.0, allowed=near)
     except SkillFailure:
         pass
+
+
+def _site_pos(ctx: SkillContext, side: str, site: str) -> np.ndarray:
+    """Where `site` is with the arm at its commanded joints (in the synced model)."""
+    q_saved = ctx.model.arm_q(side)
+    ctx.model.set_arm(side, ctx.arm_q(side))
+    pos, _ = ctx.model.site_pose(site)
+    ctx.model.set_arm(side, q_saved)
+    return pos

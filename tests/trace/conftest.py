@@ -33,13 +33,17 @@ def write_sample_run(path: Path, *, close: bool = True) -> TraceWriter:
         sim_time=0.0,
     )
     trace.write("/planner/subgoal", {"event": "start", "index": 0, "subgoal": navigate}, sim_time=0.0)
-    for i in range(4):
+    for i in range(4):  # the fields control/loop.py samples
         trace.write(
             "/control/telemetry",
             {
-                "tracking_error_rad": 0.01 * i,
-                "base_velocity": np.array([0.3, 0.0, 0.1]),
-                "policy_latency_ms": 0.5,
+                "label": "navigate",
+                "arm_tracking_error_max": 0.01 * i,
+                "arm_tracking_error_rms": 0.005 * i,
+                "torque_abs_max": np.float32(40.0 + i),
+                "base_linvel": np.array([0.3, 0.0, 0.0]),
+                "policy_latency_us": 450.0,
+                "watchdog": False,
             },
             sim_time=i * 1.0,
         )
@@ -63,7 +67,7 @@ def write_sample_run(path: Path, *, close: bool = True) -> TraceWriter:
     )
     trace.write(
         "/safety/event",
-        {"kind": "torque_limit", "severity": "warning", "message": "elbow torque clamped", "details": {}},
+        {"kind": "torque_limit", "detail": "elbow torque clamped"},
         sim_time=5.0,
     )
     lost = SkillResult(

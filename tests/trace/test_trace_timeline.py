@@ -24,7 +24,7 @@ def test_the_timeline_tells_the_run_in_order(sample_run: Path) -> None:
         "[0] ok      navigate(target=counter) in 4.00 s",
         "[1] start   pick(obj=mug_red)",
         "motion  pick: 5 waypoints, RRTConnect exact_solution in 0.120 s",
-        "SAFETY  torque_limit (warning): elbow torque clamped",
+        "SAFETY  torque_limit: elbow torque clamped",
         "[1] FAILED  pick(obj=mug_red): grasp_lost - mug slipped in 2.50 s",
         "REPLAN v2 (grasp_lost on pick(obj=mug_red)): 1 subgoal: pick(obj=mug_red)",
         "WARNING  planner: grasp lost, replanning",
@@ -36,7 +36,8 @@ def test_the_timeline_tells_the_run_in_order(sample_run: Path) -> None:
     assert positions == sorted(positions)
     assert "subgoals 1 ok, 1 failed | plans 2, replans 1 | safety events 1 | warnings 1" in text
     assert "sim 6.50 s" in text and "real-time factor" in text
-    assert "telemetry 4 samples" in text and "replan 0.050 s (1x)" in text
+    assert "telemetry 4 samples | max tracking error 0.0300 rad | max torque 43.0 N m" in text
+    assert "max policy latency 0.45 ms" in text and "replan 0.050 s (1x)" in text
     assert "WARNING: trace ends early" not in text
     # Lines carry sim time and wall time offsets.
     plan_line = lines[positions[2]]
@@ -89,3 +90,25 @@ def test_main_show_on_a_file_that_is_not_a_trace(tmp_path: Path, capsys: pytest.
     assert main_show(str(path), as_json=False) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and f"{path} is not an MCAP trace" in captured.err
+
+
+def test_other_event_shapes_still_make_a_timeline(tmp_path: Path) -> None:
+    """Subgoal events named subgoal_start/subgoal_result, a bare SkillResult, extra topics."""
+    path = tmp_path / "t.mcap"
+    pick = {"skill": "pick", "args": {"obj": "mug"}, "index": 0}
+    with TraceWriter(path, {"command": "x"}) as trace:
+        trace.write(
+            "/planner/plan", {"event": "replan", "reason": "mug moved", "subgoals": [pick]}, sim_time=1.0
+        )
+        trace.write("/planner/subgoal", {"event": "subgoal_start", "subgoal": pick}, sim_time=1.0)
+        trace.write(
+            "/planner/subgoal",
+            {"event": "subgoal_result", "subgoal": pick, "succeeded": False, "reason": "not_found"},
+            sim_time=2.0,
+        )
+        trace.write("/planner/event", {"event": "asked_operator"}, sim_time=2.0)
+        trace.write("/timing", {"name": "startup", "seconds": 1.5})
+    text = format_timeline(read_trace(path))
+    assert "REPLAN v1 (mug moved)" in text
+    assert "[0] start   pick(obj=mug)" in text and "[0] FAILED  pick(obj=mug): not_found in 1.00 s" in text
+    assert "/planner/event  asked_operator" in text and "startup 1.500 s" in text

@@ -26,8 +26,8 @@ EVERY_TOPIC_PAYLOAD = {
         "waypoints": [[0.0], [1.0]],
         "status": "exact_solution",
     },
-    "/control/telemetry": {"tracking_error_rad": 0.02, "base_velocity": [0.1, 0.0, 0.0]},
-    "/safety/event": {"kind": "fall", "severity": "stop", "message": "base height below 0.4 m"},
+    "/control/telemetry": {"arm_tracking_error_max": 0.02, "base_linvel": [0.1, 0.0, 0.0], "watchdog": False},
+    "/safety/event": {"kind": "fall", "detail": "base height below 0.4 m"},
     "/timing": {"name": "ik", "duration_s": 0.003},
     "/log": {
         "timestamp": {"sec": 1, "nsec": 2},
@@ -90,10 +90,43 @@ def test_topic_filter(sample_run: Path) -> None:
     assert [m.payload["plan_version"] for m in read.messages] == [1, 2]
 
 
-def test_unknown_topic_is_refused(tmp_path: Path) -> None:
-    with TraceWriter(tmp_path / "t.mcap", {"command": "x"}) as trace:
-        with pytest.raises(ValueError, match="unknown trace topic '/planner/plans'"):
-            trace.write("/planner/plans", {})
+def test_a_topic_outside_the_table_is_kept_on_its_own_channel(tmp_path: Path) -> None:
+    path = tmp_path / "t.mcap"
+    with TraceWriter(path, {"command": "x"}) as trace:
+        trace.write("/planner/event", {"event": "asked_operator"}, sim_time=1.0)
+        with pytest.raises(ValueError, match="a trace topic starts with '/'"):
+            trace.write("planner/event", {})
+    read = read_trace(path)
+    assert read.first("/planner/event").payload["event"] == "asked_operator"
+    assert read.channels["/planner/event"]["schema_name"] == "humanoid.Extra"
+    with open(path, "rb") as f:
+        assert "/planner/event" in [c.topic for _, c, _ in make_reader(f).iter_messages()]
+
+
+def test_log_accepts_level_names_and_fills_in_foxglove_fields(tmp_path: Path) -> None:
+    path = tmp_path / "t.mcap"
+    with TraceWriter(path, {"command": "x"}) as trace:
+        trace.write("/log", {"level": "ERROR", "message": "simulator died", "name": "run"})
+        trace.log("warn", "slow")
+    first, second = (m.payload for m in read_trace(path).topic("/log"))
+    assert first["level"] == 4 and first["file"] == "" and first["line"] == 0
+    assert set(first["timestamp"]) == {"sec", "nsec"}
+    assert second["level"] == 3 and second["message"] == "slow"
+
+
+def test_close_takes_an_outcome_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "t.mcap"
+    trace = TraceWriter(path, {"command": "x"})
+    trace.close({"exit_code": 1, "success": False, "reason": "mug not found", "real_time_factor": 2.5})
+    end = read_trace(path).end
+    assert end is not None
+    assert (end["outcome"], end["exit_code"], end["reason"], end["real_time_factor"]) == (
+        "failed",
+        1,
+        "mug not found",
+        2.5,
+    )
+    assert end["wall_time_s"] >= 0
 
 
 class Mode(Enum):

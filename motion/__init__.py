@@ -1,0 +1,1 @@
+"""Motion layer: skills as sequences of collision-free arm motions (OMPL), IK (mink), timing."""

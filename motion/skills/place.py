@@ -1,0 +1,168 @@
+"""place(obj, target): set a held object down on a free spot of the target's place region.
+
+Spots are a fixed list over the region (centre first), skipping those other objects occupy.
+For each spot and a few hand yaws the hand pose that puts the object (as it sits in the hand)
+upright 1 cm above the surface is solved, and a pre-place pose 8 cm above it. The arm moves
+there with OMPL, lowers straight down, opens, and slides back out along the fingers. Success
+is the observed object at rest inside the region and out of the hand.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import mujoco
+import numpy as np
+
+from humanoid.contracts import FailureReason, Subgoal
+from motion.ik import IKTarget
+from motion.skills.base import SkillContext, SkillFailure, object_extent, rot_z, shoulder_pos
+
+ABOVE_M = 0.08
+DROP_M = 0.01  # release with the object's bottom this far above the surface
+RETREAT_M = 0.10
+SPOT_FRACTIONS = ((0.0, 0.0), (0.5, 0.0), (-0.5, 0.0), (0.0, 0.5), (0.0, -0.5))
+YAW_OFFSETS = (0.0, -0.35, 0.35, -0.7, 0.7)
+SPOT_GAP_M = 0.02  # keep this gap to other objects' bounding circles
+
+
+@dataclass(frozen=True)
+class PlacePlan:
+    spot: np.ndarray
+    rot: np.ndarray  # hand body rotation
+    low: np.ndarray  # hand body position at release
+    above: np.ndarray
+    q_above: np.ndarray
+    support: int  # body the object will stand on
+
+
+def region_of(ctx: SkillContext, target: str) -> tuple[np.ndarray, np.ndarray]:
+    t = ctx.object(target)
+    region = t.attrs.get("region")
+    if not region:
+        raise SkillFailure(FailureReason.PRECONDITION_FAILED, f"'{target}' has no place region to put things in", target=target)
+    return np.asarray(region["center"], dtype=np.float64), np.asarray(region["half_size"], dtype=np.float64)
+
+
+def free_spots(ctx: SkillContext, oid: str, center: np.ndarray, half: np.ndarray) -> list[np.ndarray]:
+    """Candidate object centres (x, y) inside the region, away from other objects."""
+    r, _ = object_extent(ctx, oid)
+    others = []
+    for o in ctx.obs.objects:
+        if o.id == oid or o.id not in ctx.model.object_body or o.id not in ctx.world.objects:
+            continue
+        if ctx.world.objects[o.id].kind in ("furniture", "appliance") and o.id not in ctx.model._free_qadr:
+            continue
+        others.append((np.asarray(o.pos[:2]), object_extent(ctx, o.id)[0]))
+    spots = []
+    for fx, fy in SPOT_FRACTIONS:
+        xy = center[:2] + np.array([fx * max(half[0] - r, 0.0), fy * max(half[1] - r, 0.0)])
+        if all(np.linalg.norm(xy - p) > r + ro + SPOT_GAP_M for p, ro in others):
+            spots.append(xy)
+    return spots
+
+
+def surface_under(ctx: SkillContext, xy: np.ndarray, top_z: float, held: int) -> tuple[float, int]:
+    """Height and body of the first surface below (x, y) from `top_z`, ignoring the robot."""
+    m, d = ctx.model.model, ctx.model.data
+    geom = np.zeros(1, dtype=np.int32)
+    start = np.array([xy[0], xy[1], top_z])
+    dist = mujoco.mj_ray(m, d, start, np.array([0.0, 0.0, -1.0]), None, 1, held, geom)
+    if dist < 0 or m.geom_bodyid[geom[0]] in ctx.model.robot_bodies:
+        return float("nan"), -1
+    return float(top_z - dist), int(m.geom_bodyid[geom[0]])
+
+
+def plan_place(ctx: SkillContext, side: str, oid: str, target: str) -> PlacePlan | None:
+    center, half = region_of(ctx, target)
+    _, half_h = object_extent(ctx, oid)
+    ee = ctx.spec.end_effectors[side]
+    ob = ctx.model.object_body[oid]
+    ctx.model.set_arm(side, ctx.arm_q(side))
+    p_h, r_h = ctx.model.body_pose(ee.hand_body)
+    p_o = ctx.model.data.xpos[ob].copy()
+    offset = p_h - p_o
+    yaw_now = float(np.arctan2(-r_h[1, 2], -r_h[0, 2]))  # fingers point along the hand's -z
+    sh = shoulder_pos(ctx, side)
+    for xy in free_spots(ctx, oid, center, half):
+        z, support = surface_under(ctx, xy, center[2] + half[2], ob)
+        if support < 0:
+            continue
+        goal = np.array([xy[0], xy[1], z + half_h + DROP_M])
+        yaw_goal = float(np.arctan2(xy[1] - sh[1], xy[0] - sh[0]))
+        allowed = ctx.model.body_pairs({ob}, {support})
+        for dyaw in YAW_OFFSETS:
+            rz = rot_z(yaw_goal - yaw_now + dyaw)
+            rot = rz @ r_h
+            low = goal + rz @ offset
+            above = low + [0.0, 0.0, ABOVE_M]
+            q_low = ctx.solve(side, IKTarget(ee.hand_body, low, rot, frame_type="body"), "place", allowed=allowed)
+            if q_low is None:
+                continue
+            q_above = ctx.solve(side, IKTarget(ee.hand_body, above, rot, frame_type="body"), "preplace", seeds=[q_low])
+            if q_above is None:
+                continue
+            if ctx.line(side, ee.hand_body, "body", rot, above, low, q_above, allowed=allowed) is None:
+                continue
+            return PlacePlan(np.asarray(xy), rot, low, above, q_above, support)
+    return None
+
+
+def in_region(pos: np.ndarray, center: np.ndarray, half: np.ndarray) -> bool:
+    return bool(np.all(np.abs(np.asarray(pos) - center) <= half + 1e-6))
+
+
+def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
+    oid = subgoal.args.get("obj") or subgoal.args.get("object")
+    target = subgoal.args.get("target") or subgoal.args.get("place")
+    if not oid or not target:
+        raise SkillFailure(FailureReason.PRECONDITION_FAILED, "place needs args['obj'] and args['target']", args=dict(subgoal.args))
+    o = ctx.object(oid)
+    side = o.attrs.get("in_hand")
+    if side not in ctx.spec.end_effectors:
+        raise SkillFailure(FailureReason.PRECONDITION_FAILED, f"not holding '{oid}': pick it first", object=oid, object_pos=list(o.pos))
+    center, half = region_of(ctx, target)
+    ee = ctx.spec.end_effectors[side]
+    plan = plan_place(ctx, side, oid, target)
+    if plan is None:
+        other = next(s for s in ctx.spec.end_effectors if s != side)
+        raise SkillFailure(
+            FailureReason.UNREACHABLE,
+            f"the {side} hand cannot set '{oid}' down in '{target}' (no free spot it reaches collision-free)",
+            object=oid, target=target, hand=side, region_center=center.tolist(), other_hand=other,
+        )
+    allowed = ctx.model.body_pairs({ctx.model.object_body[oid]}, {plan.support})
+
+    ctx.move_arm(side, plan.q_above, "preplace", opening=0.0)
+    if ctx.object(oid).attrs.get("in_hand") != side:
+        raise SkillFailure(FailureReason.GRASP_LOST, f"'{oid}' slipped out of the {side} hand on the way to '{target}'", object=oid, object_pos=list(ctx.object(oid).pos))
+    # the base sways while the arm moves: lower from where the hand is now
+    ctx.model.set_arm(side, ctx.arm_q(side))
+    p_now, _ = ctx.model.body_pose(ee.hand_body)
+    path = ctx.line(side, ee.hand_body, "body", plan.rot, p_now, plan.low, ctx.arm_q(side), allowed=allowed)
+    if path is None:
+        raise SkillFailure(FailureReason.UNREACHABLE, f"cannot lower '{oid}' into '{target}' from the pre-place pose", object=oid, target=target)
+    ctx.follow(side, path, "lower", opening=0.0, allowed=allowed)
+    ctx.gripper(side, 1.0, settle_s=0.5)
+
+    # slide back out along the fingers, then the object must stand in the region on its own
+    near = ctx.model.body_pairs(ctx.model.hand_bodies[side], {ctx.model.object_body[oid], plan.support})
+    ctx.model.set_arm(side, ctx.arm_q(side))
+    p_now, r_now = ctx.model.body_pose(ee.hand_body)
+    back = ctx.line(side, ee.hand_body, "body", plan.rot, p_now, p_now + RETREAT_M * r_now[:, 2], ctx.arm_q(side), allowed=near)
+    if back is not None:
+        ctx.follow(side, back, "retreat", opening=1.0, allowed=near)
+    o = ctx.object(oid)
+    pos = np.asarray(o.pos)
+    if o.attrs.get("in_hand") or not in_region(pos, center, half):
+        raise SkillFailure(
+            FailureReason.GRASP_LOST,
+            f"'{oid}' is not standing in '{target}' after release (at {np.round(pos, 3).tolist()})",
+            object=oid, target=target, object_pos=pos.tolist(), region_center=center.tolist(), in_hand=o.attrs.get("in_hand"),
+        )
+    return {"object": oid, "target": target, "hand": side, "object_pos": pos.tolist(), "retreated": back is not None}
+
+
+# for tests: the candidate grid's size
+N_CANDIDATES = len(list(itertools.product(SPOT_FRACTIONS, YAW_OFFSETS)))
