@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_sim(argv[1:])
     args = build_parser().parse_args(argv)
     from humanoid.robot_spec import SpecError
-    from planner.grounding import GroundingError
+    from planner.errors import GroundingError, PlannerError
     from scenarios.scenario import ScenarioError
     from scenarios.world import SceneError
 
@@ -138,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except GroundingError as exc:
         print(f"humanoid: cannot do that: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except PlannerError as exc:
+        print(f"humanoid: no plan: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (ScenarioError, SpecError, SceneError, ValueError) as exc:
         print(f"humanoid: {exc}", file=sys.stderr)

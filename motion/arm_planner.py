@@ -20,7 +20,7 @@ from ompl import util as ou
 
 from humanoid.contracts import FailureReason
 from motion.collision_model import CollisionModel
-from motion.trajectory import TimingLimits, Trajectory, time_parameterize
+from motion.trajectory import DEFAULT_LIMITS, TimingLimits, Trajectory, time_parameterize
 
 DEFAULT_TIME_LIMIT_S = 2.0
 # Motion-check resolution as a fraction of the space's extent (~8 rad for a 7-joint arm):
@@ -60,7 +60,7 @@ class ArmPlanner:
         model: CollisionModel,
         time_limit_s: float = DEFAULT_TIME_LIMIT_S,
         segment_fraction: float = SEGMENT_FRACTION,
-        limits: TimingLimits = TimingLimits(),
+        limits: TimingLimits = DEFAULT_LIMITS,
     ) -> None:
         self.model = model
         self.time_limit_s = time_limit_s
@@ -103,7 +103,16 @@ class ArmPlanner:
             return model.arm_state_valid(side, q, allowed)
 
         def fail(status: str, detail: str) -> ArmPlan:
-            return ArmPlan(side, status, None, None, time.perf_counter() - t0, FailureReason.NO_COLLISION_FREE_PATH, detail, counter[0])
+            return ArmPlan(
+                side,
+                status,
+                None,
+                None,
+                time.perf_counter() - t0,
+                FailureReason.NO_COLLISION_FREE_PATH,
+                detail,
+                counter[0],
+            )
 
         for name, q in (("start", q_start), ("goal", q_goal)):
             if not valid(q):
@@ -142,14 +151,22 @@ class ArmPlanner:
             solved = planner.solve(self.time_limit_s if time_limit_s is None else time_limit_s)
             st = solved.getStatus()
             if st != ob.PlannerStatus.PlannerStatusType.EXACT_SOLUTION:
-                return fail(solved.asString().lower().replace(" ", "_"), f"OMPL RRTConnect: {solved.asString()} for the {side} arm")
+                return fail(
+                    solved.asString().lower().replace(" ", "_"),
+                    f"OMPL RRTConnect: {solved.asString()} for the {side} arm",
+                )
             path = pdef.getSolutionPath()
             # 5. simplify
             og.PathSimplifier(si).simplifyMax(path)
             waypoints = np.array([path.getState(i)[0:dim] for i in range(path.getStateCount())])
             status = "exact_solution"
-            if np.abs(waypoints[0] - q_start).max() > ENDPOINT_TOL or np.abs(waypoints[-1] - q_goal).max() > ENDPOINT_TOL:
-                return fail("wrong_endpoints", "OMPL returned a path that does not start/end at the requested states")
+            if (
+                np.abs(waypoints[0] - q_start).max() > ENDPOINT_TOL
+                or np.abs(waypoints[-1] - q_goal).max() > ENDPOINT_TOL
+            ):
+                return fail(
+                    "wrong_endpoints", "OMPL returned a path that does not start/end at the requested states"
+                )
             for a, b in zip(waypoints[:-1], waypoints[1:], strict=True):
                 if not self.segment_valid(side, a, b, allowed, counter):
                     return fail("invalid_simplified_path", "the simplified path has a segment in collision")
@@ -157,7 +174,10 @@ class ArmPlanner:
         traj = time_parameterize(waypoints, limits or self.limits)
         bad = self.first_invalid(side, traj.q, allowed, counter)
         if bad is not None:
-            return fail("invalid_densified_state", f"densified state {bad} at t={traj.times[bad]:.2f}s is in collision")
+            return fail(
+                "invalid_densified_state",
+                f"densified state {bad} at t={traj.times[bad]:.2f}s is in collision",
+            )
         return ArmPlan(side, status, waypoints, traj, time.perf_counter() - t0, None, "", counter[0])
 
     # --- checks -----------------------------------------------------------------------
@@ -204,5 +224,9 @@ class ArmPlanner:
     def _bounds_detail(self, side: str, q: np.ndarray) -> str:
         lo, hi = self.model.bounds[side]
         names = self.model.spec.joint_groups[self.model.spec.end_effectors[side].arm]
-        out = [f"{n}={v:+.3f} outside [{a:+.3f}, {b:+.3f}]" for n, v, a, b in zip(names, q, lo, hi, strict=True) if not a - 1e-9 <= v <= b + 1e-9]
+        out = [
+            f"{n}={v:+.3f} outside [{a:+.3f}, {b:+.3f}]"
+            for n, v, a, b in zip(names, q, lo, hi, strict=True)
+            if not a - 1e-9 <= v <= b + 1e-9
+        ]
         return "; ".join(out) or "unknown"

@@ -89,7 +89,13 @@ class CollisionModel:
             for s, i in self.arm_idx.items()
         }
         self._arm_geoms = {
-            s: np.array([g for g in range(m.ngeom) if m.geom_bodyid[g] in bodies and m.geom_contype[g] | m.geom_conaffinity[g]])
+            s: np.array(
+                [
+                    g
+                    for g in range(m.ngeom)
+                    if m.geom_bodyid[g] in bodies and m.geom_contype[g] | m.geom_conaffinity[g]
+                ]
+            )
             for s, bodies in self.arm_bodies.items()
         }
         # Free-floating objects of the catalogue: their poses come from the observation.
@@ -104,6 +110,7 @@ class CollisionModel:
             if jadr >= 0 and m.jnt_type[jadr] == mujoco.mjtJoint.mjJNT_FREE:
                 self._free_qadr[oid] = int(m.jnt_qposadr[jadr])
         self.held: dict[str, tuple[str, np.ndarray, np.ndarray]] = {}  # side -> (obj, pos, rot in hand)
+        self.free_objects = frozenset(self._free_qadr)
         self._robot_mask = np.zeros(m.nbody, dtype=bool)
         self._robot_mask[list(self.robot_bodies)] = True
         self._arm_mask = {}
@@ -152,6 +159,11 @@ class CollisionModel:
     def detach(self, side: str) -> None:
         self.held.pop(side, None)
 
+    def set_joint(self, joint: int, value: float) -> None:
+        """Pose a scene joint (a door hinge, a drawer slide) the observation does not report."""
+        self.data.qpos[self.model.jnt_qposadr[joint]] = value
+        mujoco.mj_kinematics(self.model, self.data)
+
     def set_object_pose(self, obj: str, pos: np.ndarray, quat: np.ndarray | None = None) -> None:
         qa = self._free_qadr[obj]
         self.data.qpos[qa : qa + 3] = pos
@@ -183,6 +195,39 @@ class CollisionModel:
         q = s.gripper_closed + float(np.clip(opening, 0.0, 1.0)) * (s.gripper_open - s.gripper_closed)
         self.data.qpos[self.world.robot_qpos_adr[self.grip_idx[side]]] = q
         mujoco.mj_kinematics(self.model, self.data)
+
+    def gravity_offset(self, side: str, qs: np.ndarray) -> np.ndarray:
+        """Joint offsets (k, 7) that make a PD joint settle at `qs` under gravity: g(q) / kp.
+
+        The robot runs plain PD on the targets, so an arm held against gravity settles
+        g(q) / kp short of its target; asking for q + g(q) / kp lands it on q. The weight of a
+        held object is included through the hand's Jacobian.
+        """
+        m, d = self.model, self.data
+        idx = self.arm_idx[side]
+        dofs = self.world.robot_dof_adr[idx]
+        kp = self.spec.kp[idx]
+        q_saved = self.arm_q(side)
+        qvel = d.qvel.copy()
+        d.qvel[:] = 0.0
+        out = np.zeros((len(qs), len(idx)))
+        bias = np.zeros(m.nv)
+        jac = np.zeros((3, m.nv))
+        held = self.held.get(side)
+        hb = m.body(self.spec.end_effectors[side].hand_body).id
+        for i, q in enumerate(qs):
+            self.set_arm(side, q)
+            mujoco.mj_comPos(m, d)
+            mujoco.mj_rne(m, d, 0, bias)
+            tau = bias[dofs].copy()
+            if held is not None:
+                ob = self.object_body[held[0]]
+                mujoco.mj_jac(m, d, jac, None, d.xipos[ob], hb)
+                tau += jac[:, dofs].T @ (-m.opt.gravity * m.body_subtreemass[ob])
+            out[i] = tau / kp
+        d.qvel[:] = qvel
+        self.set_arm(side, q_saved)
+        return out
 
     def site_pose(self, site: str) -> tuple[np.ndarray, np.ndarray]:
         sid = self.model.site(site).id
@@ -268,7 +313,9 @@ class CollisionModel:
             g1, g2 = int(mine[i]), int(theirs[j])
             dist = mujoco.mj_geomDistance(m, d, g1, g2, 0.01, fromto)
             if dist < 0.0:
-                out.append(Collision(m.body(m.geom_bodyid[g1]).name, m.body(m.geom_bodyid[g2]).name, float(dist)))
+                out.append(
+                    Collision(m.body(m.geom_bodyid[g1]).name, m.body(m.geom_bodyid[g2]).name, float(dist))
+                )
                 if first_only:
                     break
         return out

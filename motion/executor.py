@@ -59,7 +59,9 @@ class SkillExecutor:
     def run(self, subgoal: Subgoal) -> SkillResult:
         skill = self.skills.get(subgoal.skill)
         if skill is None:
-            raise UnknownSkillError(f"unknown skill '{subgoal.skill}' in subgoal {subgoal.describe()}; the motion layer knows {self.known_skills}")
+            raise UnknownSkillError(
+                f"unknown skill '{subgoal.skill}' in subgoal {subgoal.describe()}; the motion layer knows {self.known_skills}"
+            )
         t_wall = time.perf_counter()
         ctx = self.ctx
         ctx.skill = subgoal.skill
@@ -74,7 +76,16 @@ class SkillExecutor:
         except SkillFailure as f:
             return self._result(subgoal, False, f.reason, f.message, f.observations, t_wall, t_sim)
 
-    def _result(self, subgoal: Subgoal, ok: bool, reason: FailureReason | None, message: str, obs: dict, t_wall: float, t_sim: float | None) -> SkillResult:
+    def _result(
+        self,
+        subgoal: Subgoal,
+        ok: bool,
+        reason: FailureReason | None,
+        message: str,
+        obs: dict,
+        t_wall: float,
+        t_sim: float | None,
+    ) -> SkillResult:
         st = self.ctx.state
         end = st.sim_time if st else 0.0
         return SkillResult(

@@ -37,6 +37,8 @@ class IKTarget:
     rot: np.ndarray | None = None
     free_axis: int | None = None
     frame_type: str = "site"
+    orientation_cost: float = 1.0  # lower it to let position win when the target is at arm's length
+    orientation_tol: float = ORIENTATION_TOL_RAD
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class IKResult:
     orientation_error: float  # of the best attempt, rad
     seed_index: int  # which seed gave `q` (or the best attempt)
     attempts: int
+    best_q: np.ndarray | None = None  # the closest attempt (within limits) even when `q` is None
 
     @property
     def ok(self) -> bool:
@@ -80,7 +83,8 @@ class ArmIK:
         self.upper = spec.q_upper - LIMIT_MARGIN_RAD
         rng = np.random.default_rng(0)
         self.random_seeds = {
-            s: [rng.uniform(self.lower[i], self.upper[i]) for _ in range(N_RANDOM_SEEDS)] for s, i in self.arm_idx.items()
+            s: [rng.uniform(self.lower[i], self.upper[i]) for _ in range(N_RANDOM_SEEDS)]
+            for s, i in self.arm_idx.items()
         }
 
     def _pose_robot(self, q_robot: np.ndarray, base_pos: np.ndarray, base_quat: np.ndarray) -> np.ndarray:
@@ -91,7 +95,13 @@ class ArmIK:
         return q
 
     def forward(
-        self, side: str, site: str, q_arm: np.ndarray, q_robot: np.ndarray, base_pos: np.ndarray, base_quat: np.ndarray
+        self,
+        side: str,
+        site: str,
+        q_arm: np.ndarray,
+        q_robot: np.ndarray,
+        base_pos: np.ndarray,
+        base_quat: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         """World pose (pos, rot) of `site` with `side`'s arm at `q_arm`."""
         q = self._pose_robot(q_robot, base_pos, base_quat)
@@ -121,11 +131,14 @@ class ArmIK:
         candidates = [np.asarray(s, dtype=np.float64) for s in seeds]
         candidates += [np.asarray(q_robot, dtype=np.float64)[idx]] + self.random_seeds[side]
         candidates = candidates[:max_seeds]
-        task = mink.FrameTask(target.site, target.frame_type, position_cost=1.0, orientation_cost=self._ori_cost(target))
+        task = mink.FrameTask(
+            target.site, target.frame_type, position_cost=1.0, orientation_cost=self._ori_cost(target)
+        )
         posture = mink.PostureTask(self.model, cost=1e-3)
         base = self._pose_robot(q_robot, base_pos, base_quat)
         task.set_target(self._target_se3(target))
         best = (np.inf, np.inf, -1)
+        best_q = None
         for k, seed in enumerate(candidates):
             q = base.copy()
             q[self.qadr[idx]] = np.clip(seed, lo, hi)
@@ -134,23 +147,26 @@ class ArmIK:
             pos_err, ori_err = self._iterate(side, target, task, posture)
             if pos_err + ori_err * 0.1 < best[0] + best[1] * 0.1:
                 best = (pos_err, ori_err, k)
-            if pos_err < POSITION_TOL_M and ori_err < ORIENTATION_TOL_RAD:
+                best_q = np.clip(self.config.q[self.qadr[idx]], lo, hi)
+            if pos_err < POSITION_TOL_M and ori_err < target.orientation_tol:
                 q_arm = np.clip(self.config.q[self.qadr[idx]], lo, hi)
                 q = self.config.q.copy()
                 q[self.qadr[idx]] = q_arm
                 self.config.update(q)
                 pos_err, ori_err = self._errors(target)
-                if pos_err >= POSITION_TOL_M or ori_err >= ORIENTATION_TOL_RAD:
+                if pos_err >= POSITION_TOL_M or ori_err >= target.orientation_tol:
                     continue
                 if accept is None or accept(q_arm):
-                    return IKResult(q_arm, pos_err, ori_err, k, k + 1)
-        return IKResult(None, float(best[0]), float(best[1]), best[2], len(candidates))
+                    return IKResult(q_arm, pos_err, ori_err, k, k + 1, q_arm)
+        return IKResult(None, float(best[0]), float(best[1]), best[2], len(candidates), best_q)
 
-    def _iterate(self, side: str, target: IKTarget, task: mink.FrameTask, posture: mink.PostureTask) -> tuple[float, float]:
+    def _iterate(
+        self, side: str, target: IKTarget, task: mink.FrameTask, posture: mink.PostureTask
+    ) -> tuple[float, float]:
         pos_err = ori_err = np.inf
         for _ in range(self.max_iters):
             pos_err, ori_err = self._errors(target)
-            if pos_err < POSITION_TOL_M * 0.25 and ori_err < ORIENTATION_TOL_RAD * 0.25:
+            if pos_err < POSITION_TOL_M * 0.25 and ori_err < target.orientation_tol * 0.25:
                 break
             v = mink.solve_ik(
                 self.config,
@@ -187,7 +203,7 @@ class ArmIK:
     def _ori_cost(target: IKTarget) -> np.ndarray | float:
         if target.rot is None:
             return 0.0
-        cost = np.ones(3)
+        cost = np.full(3, target.orientation_cost)
         if target.free_axis is not None:
             cost[target.free_axis] = 0.0
         return cost
@@ -195,4 +211,6 @@ class ArmIK:
     @staticmethod
     def _target_se3(target: IKTarget) -> mink.SE3:
         rot = np.eye(3) if target.rot is None else target.rot
-        return mink.SE3.from_rotation_and_translation(mink.SO3.from_matrix(rot), np.asarray(target.pos, dtype=np.float64))
+        return mink.SE3.from_rotation_and_translation(
+            mink.SO3.from_matrix(rot), np.asarray(target.pos, dtype=np.float64)
+        )

@@ -21,6 +21,7 @@ class TimingLimits:
     acceleration: np.ndarray | float = 2.0
 
 
+DEFAULT_LIMITS = TimingLimits()  # free-space arm moves
 SLOW = TimingLimits(velocity=0.3, acceleration=1.0)  # close to objects: approach, grasp, press
 
 
@@ -59,15 +60,28 @@ def _s_at(t: np.ndarray, duration: float, vs: float, acc: float) -> np.ndarray:
     return np.clip(s, 0.0, 1.0)
 
 
-def time_parameterize(waypoints: np.ndarray, limits: TimingLimits = TimingLimits(), rate_hz: float = 50.0) -> Trajectory:
-    """Trapezoidal timing through `waypoints` (k, n), sampled at `rate_hz` (first and last included)."""
+def time_parameterize(
+    waypoints: np.ndarray,
+    limits: TimingLimits = DEFAULT_LIMITS,
+    rate_hz: float = 50.0,
+    stop_at_waypoints: bool = True,
+) -> Trajectory:
+    """Trapezoidal timing through `waypoints` (k, n), sampled at `rate_hz` (first and last included).
+
+    `stop_at_waypoints=False` is for densely sampled paths (Cartesian lines): one profile over
+    the whole polyline, paced by its steepest segment, instead of a stop at every point.
+    """
     wp = np.atleast_2d(np.asarray(waypoints, dtype=np.float64))
     n = wp.shape[1]
     vmax = np.broadcast_to(np.asarray(limits.velocity, dtype=np.float64), (n,))
     amax = np.broadcast_to(np.asarray(limits.acceleration, dtype=np.float64), (n,))
     if np.any(vmax <= 0) or np.any(amax <= 0):
-        raise ValueError(f"timing limits must be positive, got velocity={limits.velocity} acceleration={limits.acceleration}")
+        raise ValueError(
+            f"timing limits must be positive, got velocity={limits.velocity} acceleration={limits.acceleration}"
+        )
     dt = 1.0 / rate_hz
+    if not stop_at_waypoints and len(wp) > 2:
+        return _along_polyline(wp, vmax, amax, dt)
     times, qs = [0.0], [wp[0]]
     t0 = 0.0
     for a, b in zip(wp[:-1], wp[1:], strict=True):
@@ -84,6 +98,25 @@ def time_parameterize(waypoints: np.ndarray, limits: TimingLimits = TimingLimits
         qs += list(a + s[:, None] * (b - a))
         t0 += stretched
     return Trajectory(np.asarray(times), np.asarray(qs))
+
+
+def _along_polyline(wp: np.ndarray, vmax: np.ndarray, amax: np.ndarray, dt: float) -> Trajectory:
+    """One trapezoid in the polyline parameter u in [0, k-1] (u's integer part picks the segment)."""
+    steps = np.abs(np.diff(wp, axis=0)).max(axis=0)  # largest per-segment change of each joint
+    k = len(wp) - 1
+    # in u units: joint j moves at most steps[j] per unit of u
+    delta = steps * k  # as if one segment from 0 to 1 covered every step at the steepest rate
+    duration, vs, acc = _segment_profile(delta, vmax, amax)
+    if duration <= 0.0:
+        return Trajectory(np.zeros(1), wp[:1].copy())
+    n_steps = int(np.ceil(duration / dt - 1e-9))
+    local = np.arange(0, n_steps + 1) * dt
+    s = _s_at(local * (duration / (n_steps * dt)), duration, vs, acc)
+    u = s * k
+    i = np.minimum(u.astype(int), k - 1)
+    f = (u - i)[:, None]
+    q = wp[i] + f * (wp[i + 1] - wp[i])
+    return Trajectory(local, q)
 
 
 def max_rates(traj: Trajectory) -> tuple[np.ndarray, np.ndarray]:

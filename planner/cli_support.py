@@ -37,6 +37,7 @@ def plan_command(
         "command": command,
         "backend": backend.name,
         "goal": goal.to_dict(),
+        "goal_text": goal.describe(),
         "binding": plan.binding,
         "subgoals": [s.to_dict() for s in plan.subgoals],
         "actions": proposed.actions,

@@ -51,7 +51,9 @@ def load_domain_config(name: str = "kitchen") -> DomainConfig:
     actions = {}
     for action, spec in raw["actions"].items():
         if spec["skill"] not in SKILLS:
-            raise ValueError(f"{path}: action '{action}' maps to unknown skill '{spec['skill']}'; skills are {SKILLS}")
+            raise ValueError(
+                f"{path}: action '{action}' maps to unknown skill '{spec['skill']}'; skills are {SKILLS}"
+            )
         actions[action] = ActionBinding(
             action=action, skill=spec["skill"], args=tuple((k, int(v)) for k, v in spec["args"].items())
         )

@@ -33,7 +33,12 @@ def load_model() -> object:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a missing file must fail, not download
             os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
             t0 = time.perf_counter()
+            import torch
             from sentence_transformers import SentenceTransformer
+
+            # One short sentence needs no thread pool; on a busy CPU (the control loop, a
+            # training run) torch's spinning workers turn 10 ms into 500 ms.
+            torch.set_num_threads(1)
 
             _model = SentenceTransformer(model_path(), device="cpu", local_files_only=True)
             _load_seconds = time.perf_counter() - t0

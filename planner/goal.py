@@ -44,8 +44,8 @@ class Goal:
     def describe(self) -> str:
         text = " and ".join(format_fact(f) for f in self.facts)
         if self.variables:
-            where = ", ".join(f"{v} is a {c}" for v, c in self.variables.items())
-            text += f" for some {where}"
+            where = ", ".join(f"{v} any {c}" for v, c in self.variables.items())
+            text += f" ({where})"
         return text
 
     def objects(self) -> set[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import operator
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Protocol, TypedDict
@@ -108,6 +109,8 @@ class PlannerState(TypedDict, total=False):
     step: int
     last_result: SkillResult | None
     failure: str  # why the current plan stopped; empty while it runs
+    failed_subgoal: dict[str, Any] | None
+    failure_reason: str | None
     replans: int
     status: Literal["running", "done", "failed"]
     message: str
@@ -142,18 +145,23 @@ class PlannerNodes:
     def world_facts(self, obs: WorldObservation, belief: Facts, ruled_out: frozenset[str]) -> Facts:
         seen = facts_from_observation(obs, config=self.domain.config)
         return frozenset(
-            f for f in seen | belief if not (f[0] in ("accessible", "reachable", "powered") and f[1] in ruled_out)
+            f
+            for f in seen | belief
+            if not (f[0] in ("accessible", "reachable", "powered") and f[1] in ruled_out)
         )
 
     # ---- nodes ---------------------------------------------------------------------------
     def ground(self, state: PlannerState) -> PlannerState:
         command = state["command"]
-        self.emit("command", {"command": command, "backend": self.backend.name})
+        self.emit("command", {"text": command, "backend": self.backend.name})
         try:
             goal = self.backend.ground(command)
         except PlannerError as e:
             return {"goal": None, "status": "failed", "message": str(e)}
-        self.emit("goal", goal.to_dict())
+        self.emit(
+            "goal",
+            goal.to_dict() | {"predicates": [list(f) for f in goal.facts], "backend": self.backend.name},
+        )
         return {"goal": goal, "status": "running"}
 
     def plan(self, state: PlannerState) -> PlannerState:
@@ -165,13 +173,32 @@ class PlannerNodes:
         facts = self.world_facts(obs, belief, ruled_out)
         version = state.get("version", 0) + 1
         reason = state.get("failure") or "initial plan"
+        t0 = time.perf_counter()
         try:
             proposed = self.backend.propose(goal, facts)
             plan = validate_plan(proposed, goal, facts, self.domain)
         except PlannerError as e:
-            return {"observation": obs, "facts": facts, "status": "failed", "message": str(e)}
+            message = str(e) if version == 1 else f"re-plan {version - 1} found no plan: {e}"
+            return {"observation": obs, "facts": facts, "status": "failed", "message": message}
         record = PlanRecord(version, reason, plan.subgoals, plan.binding, plan.goal_facts)
-        self.emit("plan", record.to_dict() | {"actions": proposed.actions})
+        # the first plan is a "plan" event, every later one a "replan" with the same fields
+        self.emit(
+            "plan" if version == 1 else "replan",
+            {
+                "plan_version": version,
+                "reason": reason,
+                "trigger": "initial" if version == 1 else "replan",
+                "failed_subgoal": state.get("failed_subgoal"),
+                "failure_reason": state.get("failure_reason"),
+                "subgoals": [sg.to_dict() for sg in plan.subgoals],
+                "binding": plan.binding,
+                "goal_facts": [list(f) for f in plan.goal_facts],
+                "actions": proposed.actions,
+                "backend": self.backend.name,
+                "planning_time_s": time.perf_counter() - t0,
+                "sim_time": obs.sim_time,
+            },
+        )
         return {
             "observation": obs,
             "facts": facts,
@@ -180,14 +207,26 @@ class PlannerNodes:
             "version": version,
             "step": 0,
             "failure": "",
+            "failed_subgoal": None,
+            "failure_reason": None,
             "plans": [record],
         }
 
     def dispatch(self, state: PlannerState) -> PlannerState:
         sg = state["plan"][state["step"]]
-        self.emit("subgoal_start", {"version": state["version"], "index": sg.index, "subgoal": sg.to_dict()})
+        version = state["version"]
+        self.emit("subgoal_start", {"plan_version": version, "index": sg.index, "subgoal": sg.to_dict()})
         result = self.runner.run(sg)
-        self.emit("subgoal_result", {"version": state["version"], "index": sg.index, "result": result.to_dict()})
+        self.emit(
+            "subgoal_result",
+            {
+                "plan_version": version,
+                "index": sg.index,
+                "subgoal": sg.to_dict(),
+                "result": result.to_dict(),
+                "sim_time": result.sim_time_end,
+            },
+        )
         return {"last_result": result, "results": [result]}
 
     def observe(self, state: PlannerState) -> PlannerState:
@@ -202,7 +241,12 @@ class PlannerNodes:
             failure = f"step {step} {sg.describe()} failed ({reason}): {result.message}".rstrip(": ")
             if result.reason in RULES_OUT:
                 ruled_out = ruled_out | {self._blame(sg, result)}
-            update: PlannerState = {"failure": failure, "ruled_out": ruled_out}
+            update: PlannerState = {
+                "failure": failure,
+                "ruled_out": ruled_out,
+                "failed_subgoal": sg.to_dict(),
+                "failure_reason": reason,
+            }
         else:
             seen = self.world_facts(obs, frozenset(), frozenset())
             missing = [p for p in sg.success if not predicate_holds(p, seen)]
@@ -211,7 +255,11 @@ class PlannerNodes:
                     f"step {step} {sg.describe()} reported success but "
                     f"{', '.join(format_fact(p) for p in missing)} is not observed"
                 )
-                update = {"failure": failure}
+                update = {
+                    "failure": failure,
+                    "failed_subgoal": sg.to_dict(),
+                    "failure_reason": "success_not_observed",
+                }
             else:
                 after = state["predicted"][step + 1]
                 belief = frozenset(f for f in after if f[0] in self.domain.config.believed)
@@ -220,15 +268,24 @@ class PlannerNodes:
         return update | {"observation": obs, "facts": facts}
 
     def replan(self, state: PlannerState) -> PlannerState:
-        replans = state.get("replans", 0) + 1
-        self.emit("replan", {"attempt": replans, "of": self.max_replans, "reason": state["failure"]})
-        return {"replans": replans}
+        # the new plan itself is announced by `plan` as a "replan" event
+        log.info(
+            "re-planning (%d of %d): %s", state.get("replans", 0) + 1, self.max_replans, state["failure"]
+        )
+        return {"replans": state.get("replans", 0) + 1}
 
     def done(self, state: PlannerState) -> PlannerState:
         goal = state["goal"]
         assert goal is not None
         message = f"done: {goal.describe()} holds in the observed world"
-        self.emit("done", {"message": message, "plan_versions": state.get("version", 0), "replans": state.get("replans", 0)})
+        self.emit(
+            "done",
+            {
+                "message": message,
+                "plan_versions": state.get("version", 0),
+                "replans": state.get("replans", 0),
+            },
+        )
         return {"status": "done", "message": message}
 
     def fail(self, state: PlannerState) -> PlannerState:
@@ -236,8 +293,19 @@ class PlannerNodes:
         if not message:
             failure = state.get("failure", "failed")
             exhausted = state.get("replans", 0) >= self.max_replans
-            message = f"gave up after {self.max_replans} re-plans; last failure: {failure}" if exhausted else failure
-        self.emit("failed", {"message": message, "plan_versions": state.get("version", 0), "replans": state.get("replans", 0)})
+            message = (
+                f"gave up after {self.max_replans} re-plans; last failure: {failure}"
+                if exhausted
+                else failure
+            )
+        self.emit(
+            "failed",
+            {
+                "message": message,
+                "plan_versions": state.get("version", 0),
+                "replans": state.get("replans", 0),
+            },
+        )
         return {"status": "failed", "message": message}
 
     # ---- routes --------------------------------------------------------------------------
@@ -265,7 +333,11 @@ class PlannerNodes:
     def goal_not_observed(self, state: PlannerState) -> PlannerState:
         goal = state["goal"]
         assert goal is not None
-        return {"failure": f"plan v{state['version']} finished but {goal.describe()} is not observed"}
+        return {
+            "failure": f"plan v{state['version']} finished but {goal.describe()} is not observed",
+            "failed_subgoal": None,
+            "failure_reason": "goal_not_observed",
+        }
 
     @staticmethod
     def _blame(sg: Subgoal, result: SkillResult) -> str:
@@ -293,9 +365,13 @@ def build_graph(nodes: PlannerNodes) -> Any:
     g.add_conditional_edges("ground", nodes.after_ground, ["plan", "fail"])
     g.add_conditional_edges("plan", nodes.after_plan, ["dispatch", "done", "fail"])
     g.add_edge("dispatch", "observe")
-    g.add_conditional_edges("observe", nodes.after_observe, ["dispatch", "done", "goal_not_observed", "replan", "fail"])
     g.add_conditional_edges(
-        "goal_not_observed", lambda s: "replan" if s.get("replans", 0) < nodes.max_replans else "fail", ["replan", "fail"]
+        "observe", nodes.after_observe, ["dispatch", "done", "goal_not_observed", "replan", "fail"]
+    )
+    g.add_conditional_edges(
+        "goal_not_observed",
+        lambda s: "replan" if s.get("replans", 0) < nodes.max_replans else "fail",
+        ["replan", "fail"],
     )
     g.add_edge("replan", "plan")
     g.add_edge("done", END)
@@ -314,7 +390,9 @@ def run_planner(
     nodes = PlannerNodes(runner, backend, on_event, max_replans)
     graph = build_graph(nodes)
     # each subgoal takes two graph steps (dispatch, observe); leave room for every allowed plan
-    final: PlannerState = graph.invoke({"command": command, "plans": [], "results": []}, {"recursion_limit": 10_000})
+    final: PlannerState = graph.invoke(
+        {"command": command, "plans": [], "results": []}, {"recursion_limit": 10_000}
+    )
     return PlannerOutcome(
         success=final.get("status") == "done",
         goal=final.get("goal"),

@@ -11,6 +11,7 @@ not understood raises `GroundingError` saying which words and what the robot can
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,7 +26,15 @@ from planner.goal import Fact, Goal
 from scenarios.world import ObjectInfo, load_catalogue
 
 DATA_PATH = Path(__file__).resolve().parent / "data" / "grounding.yaml"
-_CONTRACTIONS = (("n't", " not"), ("'d", " would"), ("'m", " am"), ("'ll", " will"), ("'re", " are"), ("'ve", " have"), ("'s", ""))
+_CONTRACTIONS = (
+    ("n't", " not"),
+    ("'d", " would"),
+    ("'m", " am"),
+    ("'ll", " will"),
+    ("'re", " are"),
+    ("'ve", " have"),
+    ("'s", ""),
+)
 
 
 @dataclass(frozen=True)
@@ -74,7 +83,9 @@ def _typo_budget(word: str) -> int:
 
 
 def tokenize(text: str) -> list[str]:
-    text = text.lower().replace("\u2019", "'")
+    # "café" -> "cafe": accents would otherwise split a word in two
+    text = unicodedata.normalize("NFKD", text.lower().replace("\u2019", "'"))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
     for short, long in _CONTRACTIONS:
         text = text.replace(short, long)
     return re.findall(r"[a-z0-9]+", text)
@@ -122,7 +133,9 @@ class Grounder:
         self.determiners = frozenset(raw.get("determiners", ()))
         self.fillers = frozenset(raw.get("fillers", ()))
         # words worth correcting a typo towards; fillers are known but never targets
-        self.content_words = frozenset(w for p in self.phrases for w in p) | {w for i in self.intents for t in i.triggers for w in t}
+        self.content_words = frozenset(w for p in self.phrases for w in p) | {
+            w for i in self.intents for t in i.triggers for w in t
+        }
         self.vocabulary = self.content_words | self.fillers | self.destination_words | self.determiners
         emb = raw.get("embedding", {})
         self.min_similarity = float(emb.get("min_similarity", 0.55))
@@ -149,7 +162,9 @@ class Grounder:
             try:
                 command = bytes(command).decode("utf-8")
             except UnicodeDecodeError:
-                raise GroundingError("the command is binary data, not text; give a sentence such as 'make me a coffee'") from None
+                raise GroundingError(
+                    "the command is binary data, not text; give a sentence such as 'make me a coffee'"
+                ) from None
         if not isinstance(command, str):
             raise GroundingError(f"the command must be text, got {type(command).__name__}")
         text = " ".join(command.split())
@@ -161,7 +176,9 @@ class Grounder:
                 "Give one short request, e.g. 'make me a coffee'."
             )
         if any(not ch.isprintable() for ch in text):
-            raise GroundingError("the command contains control or binary characters; give plain text, e.g. 'make me a coffee'")
+            raise GroundingError(
+                "the command contains control or binary characters; give plain text, e.g. 'make me a coffee'"
+            )
         return text
 
     def _correct(self, tokens: list[str]) -> tuple[list[str], list[str]]:
@@ -215,13 +232,20 @@ class Grounder:
         # A resemblance may stand in for a missing concept ("something to wake me up" is coffee),
         # never against a thing the sentence does name ("a cup of tea" is not coffee).
         if any(r.startswith("concept:") for r in intent.requires):
-            odd = [m.value for m in mentions if m.kind in ("object", "category") and not self._is_mug(m.value) and m.value != "mug"]
+            odd = [
+                m.value
+                for m in mentions
+                if m.kind in ("object", "category") and not self._is_mug(m.value) and m.value != "mug"
+            ]
             if odd:
                 raise GroundingError(
                     f"could not understand {text!r}: it reads like '{m.example}', but {', '.join(odd)} does not fit "
                     f"that. {self.capabilities()}"
                 )
-        return intent, f"intent '{intent.name}' by resemblance to '{m.example}' (similarity {m.similarity:.2f})"
+        return (
+            intent,
+            f"intent '{intent.name}' by resemblance to '{m.example}' (similarity {m.similarity:.2f})",
+        )
 
     def _check_unknown_phrases(self, tokens: Sequence[str], mentions: Sequence[Mention], text: str) -> None:
         """An unknown word in a noun phrase ("a pizza") names something this kitchen does not have."""
@@ -292,7 +316,9 @@ class Grounder:
         what = f"I don't know {', '.join(repr(w) for w in unknown)}" if unknown else "I don't know what to do"
         return f"could not understand {text!r}: {what}. {self.capabilities()}"
 
-    def _missing_slot(self, intent: Intent, slot: str, text: str, tokens: Sequence[str], mentions: Sequence[Mention]) -> str:
+    def _missing_slot(
+        self, intent: Intent, slot: str, text: str, tokens: Sequence[str], mentions: Sequence[Mention]
+    ) -> str:
         unknown = self._unknown_words(tokens, mentions)
         kinds = {"object": "which thing", "destination": "which place"}
         head = f"to {intent.description} I need to know {kinds.get(slot, slot)}"

@@ -65,8 +65,14 @@ def scene_observation(
             pos, quat = data.xpos[bid], data.xquat[bid]
         else:
             pos, quat = regions[oid]["center"], [1.0, 0.0, 0.0, 0.0]
-        objects.append(ObjectObservation(id=oid, pos=[float(x) for x in pos], quat=[float(x) for x in quat], attrs=a))
+        objects.append(
+            ObjectObservation(id=oid, pos=[float(x) for x in pos], quat=[float(x) for x in quat], attrs=a)
+        )
     for pid, region in regions.items():
         if pid not in catalogue:  # places without a body of their own, e.g. the user's spot
-            objects.append(ObjectObservation(id=pid, pos=list(region["center"]), quat=[1.0, 0.0, 0.0, 0.0], attrs={"region": region}))
+            objects.append(
+                ObjectObservation(
+                    id=pid, pos=list(region["center"]), quat=[1.0, 0.0, 0.0, 0.0], attrs={"region": region}
+                )
+            )
     return WorldObservation(seq=0, sim_time=0.0, objects=objects)

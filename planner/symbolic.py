@@ -64,7 +64,9 @@ class SymbolicDomain:
         self._search: Searcher = searcher or (lambda task, h: search.greedy_best_first_search(task, h))
         unknown = set(self.config.actions) ^ set(self.pddl.actions)
         if unknown:
-            raise ValueError(f"{self.config.pddl_path} and its binding disagree on actions: {sorted(unknown)}")
+            raise ValueError(
+                f"{self.config.pddl_path} and its binding disagree on actions: {sorted(unknown)}"
+            )
 
     # ---- problem -------------------------------------------------------------------------
     def problem_pddl(self, goal_facts: Iterable[Fact], facts: Facts) -> str:
@@ -95,11 +97,7 @@ class SymbolicDomain:
         """
         reachable = {f[1] for f in facts if f[0] == "reachable"}
         named = {a for f in goal for a in f[1:]}
-        far = {
-            f[1]
-            for f in facts
-            if f[0] == "at" and f[2] not in reachable and f[1] not in named
-        }
+        far = {f[1] for f in facts if f[0] == "at" and f[2] not in reachable and f[1] not in named}
         return frozenset(f for f in facts if not far.intersection(f[1:]))
 
     @staticmethod
@@ -149,7 +147,9 @@ class SymbolicDomain:
             action, *params = _parse_atom(name)
             binding = self.config.actions[action]
             op_effects = self._effects(action, params)
-            success = tuple(sorted({self._observable(f) for f in op_effects if f[0] in self.config.observable}))
+            success = tuple(
+                sorted({self._observable(f) for f in op_effects if f[0] in self.config.observable})
+            )
             subgoals.append(
                 Subgoal(
                     skill=binding.skill,
@@ -171,7 +171,9 @@ class SymbolicDomain:
         return fact[:2] if fact[0] == "holding" else fact  # any hand will do
 
     # ---- validation ----------------------------------------------------------------------
-    def validate(self, plan: Sequence[Subgoal], facts: Facts, goal_facts: Iterable[Fact] | None = None) -> list[Facts]:
+    def validate(
+        self, plan: Sequence[Subgoal], facts: Facts, goal_facts: Iterable[Fact] | None = None
+    ) -> list[Facts]:
         """Check `plan` against the domain from `facts`: each step's preconditions must hold when it runs
         and, when given, `goal_facts` at the end. Returns the predicted state before each step and after
         the last; raises `PlanValidationError` naming the first step that cannot run and why."""
@@ -182,16 +184,21 @@ class SymbolicDomain:
             action, *params = _parse_atom(op.name)
             b = self.config.actions[action]
             by_skill.setdefault(b.skill, []).append((op, {arg: params[pos] for arg, pos in b.args}))
-        statics = frozenset(f for f in facts if f[0] in self.predicates) - {_parse_atom(x) for x in task.facts}
+        # what the grounded task does not track (static, typing, pruned far objects) stays as it is
+        statics = frozenset(facts) - {_parse_atom(x) for x in task.facts}
         goal_atoms = {_fact_str(f) for f in goal_list}
         nodes = itertools.count()
         deepest: list[tuple[int, frozenset[str]]] = [(-1, frozenset())]
+        ends: list[frozenset[str]] = []  # final states of complete runs that miss the goal
 
         def dfs(i: int, state: frozenset[str], path: list[frozenset[str]]) -> list[frozenset[str]] | None:
             if next(nodes) > MAX_VALIDATION_NODES:
                 return None
             if i == len(plan):
-                return path if goal_atoms <= state else None
+                if goal_atoms <= state:
+                    return path
+                ends.append(state)
+                return None
             if i > deepest[0][0]:
                 deepest[0] = (i, state)
             sg = plan[i]
@@ -205,26 +212,33 @@ class SymbolicDomain:
         for sg in plan:
             known = self.config.actions_for_skill(sg.skill)
             if not known:
-                raise PlanValidationError(f"step {sg.index} '{sg.describe()}': unknown skill '{sg.skill}'", sg.index)
+                raise PlanValidationError(
+                    f"step {sg.index} '{sg.describe()}': unknown skill '{sg.skill}'", sg.index
+                )
             expected = {a for a, _ in known[0].args}
             if set(sg.args) != expected:
                 raise PlanValidationError(
-                    f"step {sg.index} '{sg.describe()}': {sg.skill} takes arguments {sorted(expected)}", sg.index
+                    f"step {sg.index} '{sg.describe()}': {sg.skill} takes arguments {sorted(expected)}",
+                    sg.index,
                 )
         start = frozenset(task.initial_state)
         states = dfs(0, start, [start])
         if states is None:
+            if ends:
+                unmet = sorted(goal_atoms - ends[0])
+                raise PlanValidationError(
+                    f"the plan runs but does not reach the goal; still missing: {unmet}", len(plan)
+                )
             step, state = deepest[0]
-            if step < len(plan) and step >= 0:
-                sg = plan[step]
-                why = self._unmet(by_skill.get(sg.skill, []), sg.args, state)
-                raise PlanValidationError(f"step {step} '{sg.describe()}' cannot run: {why}", step)
-            unmet = sorted(goal_atoms - (states[-1] if states else start))
-            raise PlanValidationError(f"the plan runs but does not reach the goal; still missing: {unmet}", len(plan))
+            sg = plan[step]
+            why = self._unmet(by_skill.get(sg.skill, []), sg.args, state)
+            raise PlanValidationError(f"step {step} '{sg.describe()}' cannot run: {why}", step)
         return [frozenset(_parse_atom(a) for a in s) | statics for s in states]
 
     @staticmethod
-    def _unmet(candidates: list[tuple[Operator, dict[str, str]]], args: dict[str, str], state: frozenset[str]) -> str:
+    def _unmet(
+        candidates: list[tuple[Operator, dict[str, str]]], args: dict[str, str], state: frozenset[str]
+    ) -> str:
         matching = [op for op, a in candidates if a == args]
         if not matching:
             return "no action of the domain does this with these arguments here (wrong type, out of reach, or not in the scene)"
@@ -253,9 +267,25 @@ class SymbolicDomain:
             if ("place", obj) in facts and ("reachable", obj) not in facts:
                 reasons.append(f"{obj} is out of reach from where the robot stands")
             elif at is not None and ("reachable", at) not in facts:
-                reasons.append(f"{obj} is at {at}, out of reach from where the robot stands (walking is not supported yet)")
+                reasons.append(
+                    f"{obj} is at {at}, out of reach from where the robot stands (walking is not supported yet)"
+                )
             elif ("accessible", obj) not in facts and ("place", obj) not in facts:
                 reasons.append(f"{obj} could not be reached or grasped earlier")
+        for var, category in goal.variables.items():
+            if var in {a for f in goal.facts for a in f} and not any(
+                f[0] == "contains" and f[1] == var for f in goal.facts
+            ):
+                far = sorted(
+                    f"{f[1]} ({f[2]})"
+                    for f in facts
+                    if f[0] == "at" and ("is-a", f[1], category) in facts and ("reachable", f[2]) not in facts
+                )
+                if far:
+                    reasons.append(
+                        f"every {category} is out of reach from where the robot stands: {', '.join(far)} "
+                        "(walking is not supported yet)"
+                    )
         for role in ("coffee-maker", "heater"):
             if any(f[0] == "contains" or f[-1] == "coffee" for f in goal.facts):
                 have = sorted(f[1] for f in facts if f[0] == role)
@@ -267,7 +297,8 @@ class SymbolicDomain:
         if not reasons:
             reasons.append("no sequence of the robot's skills reaches it from the observed state")
         return (
-            f"no plan for '{goal.describe()}': " + "; ".join(reasons)
+            f"no plan for '{goal.describe()}': "
+            + "; ".join(reasons)
             + f". The robot can act at: {', '.join(reachable) or 'nothing'}."
         )
 

@@ -9,6 +9,7 @@ each mug contains, which appliances are powered, which storage is open, plus sta
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from bridge.messages import ObjectObservation, WorldObservation
 from planner.domain_config import DomainConfig, load_domain_config
@@ -40,6 +41,12 @@ def place_of(pos: list[float], places: Iterable[ObjectObservation]) -> str | Non
     return min(hits, key=lambda p: _volume(p.attrs["region"])).id if hits else None
 
 
+@lru_cache(maxsize=8)
+def scene_catalogue(scene: str) -> Mapping[str, ObjectInfo]:
+    """The scene's catalogue, read once: parsing its YAML costs more than planning."""
+    return load_catalogue(scene)
+
+
 def facts_from_observation(
     obs: WorldObservation,
     catalogue: Mapping[str, ObjectInfo] | None = None,
@@ -48,7 +55,7 @@ def facts_from_observation(
 ) -> Facts:
     """Every fact the planner may rely on in the observed world."""
     config = config or load_domain_config()
-    catalogue = catalogue if catalogue is not None else load_catalogue(scene)
+    catalogue = catalogue if catalogue is not None else scene_catalogue(scene)
     places = [o for o in obs.objects if "region" in o.attrs]
     place_ids = {p.id for p in places}
     facts: set[Fact] = set()
@@ -79,7 +86,7 @@ def facts_from_observation(
             continue
         facts.add(("mug", o.id) if info.kind == "mug" else ("graspable", o.id))
         facts.add(("accessible", o.id))
-        if o.attrs.get("hot"):
+        if o.attrs.get("hot") or "hot_water" in (o.attrs.get("contents") or ()):
             facts.add(("hot", o.id))
         if info.kind == "mug":
             content = o.attrs.get("contains")
@@ -102,6 +109,8 @@ def facts_from_observation(
         facts.add(("hand", hand))
         if hand not in held:
             facts.add(("hand-free", hand))
+    if not held:
+        facts.add(("hands-empty",))
     return frozenset(facts)
 
 
@@ -117,9 +126,9 @@ def predicate_holds(pred: Fact, facts: Facts) -> bool:
     return pred in facts
 
 
-def goal_holds(goal: Goal, obs: WorldObservation, **kwargs: object) -> bool:
-    """The goal check on an observation (kwargs go to `facts_from_observation`)."""
-    return goal.holds(facts_from_observation(obs, **kwargs))  # type: ignore[arg-type]
+def goal_holds(goal: Goal, obs: WorldObservation, scene: str = "kitchen") -> bool:
+    """The goal check on an observation."""
+    return goal.holds(facts_from_observation(obs, scene=scene))
 
 
 def where_is(obj: str, facts: Facts) -> str | None:

@@ -112,7 +112,7 @@ def default_rewards() -> tuple[RewardTerm, ...]:
 @dataclass
 class StandEnvConfig:
     num_envs: int = 32
-    episode_s: float = 20.0
+    episode_s: float = 10.0
     # pushes: horizontal force on pelvis or torso, held for a short time
     push_interval_s: tuple[float, float] = (2.0, 4.0)
     push_force_n: tuple[float, float] = (20.0, 120.0)
@@ -126,6 +126,8 @@ class StandEnvConfig:
     payload_kg: tuple[float, float] = (0.0, 0.5)
     floor_friction: tuple[float, float] = (0.5, 1.2)
     init_joint_noise: float = 0.03
+    # curriculum: pushes scale with difficulty, arm moves with 0.3 + 0.7 * difficulty
+    difficulty: float = 1.0
     rewards: tuple[RewardTerm, ...] = field(default_factory=default_rewards)
 
 
@@ -188,6 +190,7 @@ class StandEnv:
         mid, half = (lo + hi) / 2, (hi - lo) / 2 * frac
         self.ref_lo, self.ref_hi = mid - half, mid + half
 
+        self.difficulty = self.cfg.difficulty
         nu = len(self.upper_idx)
         self.t = np.zeros(n, dtype=np.int64)
         self.action = np.zeros((n, self.action_dim))
@@ -296,8 +299,10 @@ class StandEnv:
         done = (self.ref_t >= self.ref_T + self.ref_hold) & ~self.still_arms
         for i in np.flatnonzero(done):
             self.ref_start[i] = self.ref_goal[i]
-            self.ref_goal[i] = rng.uniform(self.ref_lo, self.ref_hi)
-            speed = rng.uniform(*cfg.arm_speed_rad_s)
+            reach = 0.3 + 0.7 * self.difficulty
+            home = self.default_q[self.upper_idx]
+            self.ref_goal[i] = home + (rng.uniform(self.ref_lo, self.ref_hi) - home) * reach
+            speed = rng.uniform(*cfg.arm_speed_rad_s) * reach
             # min-jerk peak speed is 1.875x the mean: size the duration by the peak
             self.ref_T[i] = max(0.2, 1.875 * float(np.max(np.abs(self.ref_goal[i] - self.ref_start[i]))) / speed)
             self.ref_t[i] = 0.0
@@ -311,7 +316,7 @@ class StandEnv:
         start = now >= self.next_push
         for i in np.flatnonzero(start):
             ang = rng.uniform(0, 2 * np.pi)
-            mag = rng.uniform(*cfg.push_force_n)
+            mag = rng.uniform(*cfg.push_force_n) * self.difficulty
             self.push_force[i] = (mag * np.cos(ang), mag * np.sin(ang), 0.0)
             self.push_body[i] = self.push_body_ids[rng.integers(len(self.push_body_ids))]
             self.push_end[i] = now[i] + rng.uniform(*cfg.push_duration_s)

@@ -26,9 +26,10 @@ class PPOConfig:
     value_coef: float = 1.0
     entropy_coef: float = 0.003
     lr: float = 5e-4
-    desired_kl: float = 0.01  # the step size adapts to keep the policy change near this
+    desired_kl: float = 0.02  # the step size adapts to keep the policy change near this
+    min_lr: float = 5e-5  # with a narrow action std the KL rule alone would stall learning
     max_grad_norm: float = 1.0
-    init_std: float = 0.3
+    init_std: float = 0.12
     hidden: tuple[int, ...] = (256, 128, 64)
 
 
@@ -113,8 +114,8 @@ class PPO:
     def act(self, obs: np.ndarray, priv: np.ndarray) -> np.ndarray:
         """Sample actions for a batch and record what the update needs."""
         o, p = torch.as_tensor(obs), torch.as_tensor(priv)
-        self.model.obs_norm.update(o)
-        self.model.critic_norm.update(torch.cat([o, p], dim=-1))
+        # normalisers stay fixed while collecting and updating (see `update`), otherwise the
+        # stored old action distribution drifts away from what the network now computes
         d = self.model.dist(o)
         a = d.sample()
         b, k = self.buf, self.step_i
@@ -182,7 +183,7 @@ class PPO:
                         - 0.5
                     ).sum(-1).mean().item()
                 if kl > 2 * cfg.desired_kl:
-                    self.lr = max(1e-5, self.lr / 1.5)
+                    self.lr = max(cfg.min_lr, self.lr / 1.5)
                 elif kl < cfg.desired_kl / 2:
                     self.lr = min(1e-2, self.lr * 1.5)
                 for g in self.opt.param_groups:
@@ -196,6 +197,9 @@ class PPO:
                 stats["entropy"] += ent.item()
                 stats["kl"] += kl
                 count += 1
+        with torch.no_grad():
+            model.obs_norm.update(obs)
+            model.critic_norm.update(torch.cat([obs, priv], dim=-1))
         self.step_i = 0
         out = {k: v / max(count, 1) for k, v in stats.items()}
         out["lr"] = self.lr

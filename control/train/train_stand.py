@@ -29,6 +29,8 @@ from control.train.export import OPSET, export_onnx
 from control.train.ppo import PPO, PPOConfig
 from humanoid.robot_spec import PolicyArtifact, RobotSpec, load_robot_spec
 
+EVAL_DIFFICULTIES = (1.0, 0.5)
+
 
 @dataclass
 class TrainResult:
@@ -37,6 +39,7 @@ class TrainResult:
     iterations: int
     wall_s: float
     last_stats: dict[str, float]
+    final_difficulty: float
 
 
 def train(
@@ -48,17 +51,20 @@ def train(
     log=print,
     checkpoint: Path | None = None,
     max_wall_s: float | None = None,
+    curriculum: bool = True,
 ) -> TrainResult:
     """Run PPO until `steps` env steps (or `max_wall_s` seconds) have been collected."""
     torch.manual_seed(seed)
     env_cfg = env_cfg or StandEnvConfig()
     ppo_cfg = ppo_cfg or PPOConfig()
     env = StandEnv(spec, env_cfg, seed=seed)
+    if curriculum:
+        env.difficulty = 0.0  # start easy; raised while the robot mostly stays up
     ppo = PPO(env.obs_dim, env.priv_dim, env.action_dim, env.num_envs, ppo_cfg)
     obs, priv = env.reset()
     returns: deque[float] = deque(maxlen=200)
     lengths: deque[int] = deque(maxlen=200)
-    falls: deque[bool] = deque(maxlen=200)
+    falls: deque[bool] = deque(maxlen=50)
     env_steps, it, stats = 0, 0, {}
     t0 = time.perf_counter()
     while env_steps < steps:
@@ -72,6 +78,10 @@ def train(
                 lengths.append(ep["length"])
                 falls.append(ep["fell"])
         stats = ppo.update(obs, priv)
+        if curriculum and len(falls) >= 20:
+            rate = float(np.mean(list(falls)[-50:]))
+            step = 0.01 if rate < 0.25 else -0.01 if rate > 0.5 else 0.0
+            env.difficulty = float(np.clip(env.difficulty + step, 0.0, 1.0))
         it += 1
         env_steps += ppo_cfg.horizon * env.num_envs
         wall = time.perf_counter() - t0
@@ -82,7 +92,7 @@ def train(
         log(
             f"it {it:5d} | steps {env_steps:9d} | {sps:6.0f} steps/s | wall {wall:6.0f}s | return {ret} | "
             f"ep_len {length} | fall {fall} | std {stats['std']:.3f} | kl {stats['kl']:.4f} | lr {stats['lr']:.1e} | "
-            f"vloss {stats['value_loss']:.2f}"
+            f"vloss {stats['value_loss']:.2f} | difficulty {env.difficulty:.2f}"
         )
         if checkpoint is not None and it % 20 == 0:
             torch.save(ppo.model.state_dict(), checkpoint)
@@ -91,7 +101,7 @@ def train(
             break
     if checkpoint is not None:
         torch.save(ppo.model.state_dict(), checkpoint)
-    return TrainResult(ppo, env_steps, it, time.perf_counter() - t0, stats)
+    return TrainResult(ppo, env_steps, it, time.perf_counter() - t0, stats, env.difficulty)
 
 
 @dataclass
@@ -105,10 +115,12 @@ class EvalResult:
     mean_time_to_fall_s: float | None
 
 
-def evaluate(spec: RobotSpec, act_fn, episodes: int, seconds: float, seed: int, env_cfg: StandEnvConfig) -> EvalResult:
+def evaluate(
+    spec: RobotSpec, act_fn, episodes: int, seconds: float, seed: int, env_cfg: StandEnvConfig, difficulty: float = 1.0
+) -> EvalResult:
     """Run `episodes` parallel episodes; `act_fn(obs_batch) -> action_batch`. Counts each env's first episode."""
     cfg = StandEnvConfig(**{f.name: getattr(env_cfg, f.name) for f in fields(StandEnvConfig)})
-    cfg.num_envs, cfg.episode_s = episodes, seconds
+    cfg.num_envs, cfg.episode_s, cfg.difficulty = episodes, seconds, difficulty
     env = StandEnv(spec, cfg, seed=seed)
     obs, _ = env.reset()
     alive = np.ones(episodes, dtype=bool)
@@ -179,8 +191,7 @@ def write_model_card(
     policy_io: PolicyIO,
     env_cfg: StandEnvConfig,
     ppo_cfg: PPOConfig,
-    ev_policy: EvalResult,
-    ev_base: EvalResult,
+    evals: list[tuple[float, EvalResult, EvalResult]],
     eval_seed: int,
 ) -> None:
     def row(label: str, e: EvalResult) -> str:
@@ -190,11 +201,16 @@ def write_model_card(
             f"{e.mean_feet_shift_m:.3f} | {ttf} |"
         )
 
+    ev_policy, ev_base = evals[0][1], evals[0][2]
     beats = ev_policy.fall_rate < ev_base.fall_rate
     verdict = (
-        "The policy falls less often than the PD-hold baseline on this test."
+        "At full difficulty the policy falls less often than the PD-hold baseline."
         if beats
-        else "**The policy does NOT beat the PD-hold baseline on this test**; do not promote it for push robustness."
+        else "**At full difficulty the policy does NOT beat the PD-hold baseline**; do not promote it for push robustness."
+    )
+    table = "\n".join(
+        f"{row(f'{name} (ONNX), difficulty {d:g}', p)}\n{row(f'PD hold (zero action), difficulty {d:g}', b)}"
+        for d, p, b in evals
     )
     layout = "\n".join(f"| {t.start}-{t.start + t.size - 1} | {t.name} | {t.size} | {t.scale:g} |" for t in policy_io.terms)
     rewards = "\n".join(f"| {r.name} | {r.weight:g} | {r.params or ''} |" for r in env_cfg.rewards)
@@ -225,13 +241,13 @@ which checks the sha256 below against the manifest.
 ## Evaluation ({ev_policy.episodes} episodes of {ev_policy.seconds:g} s, eval seed {eval_seed}, same randomisation as training)
 Random arm/gripper motion over {env_cfg.arm_range_fraction:.0%} of the joint ranges, payload {env_cfg.payload_kg} kg
 on one hand, pushes of {env_cfg.push_force_n} N for {env_cfg.push_duration_s} s every {env_cfg.push_interval_s} s,
-floor friction {env_cfg.floor_friction}. Fall = tilt > 0.8 rad or pelvis below 0.45 m (`control.safety`).
+floor friction {env_cfg.floor_friction}. Difficulty d scales the push force by d and arm reach and speed by
+0.3 + 0.7 d (training ended at curriculum difficulty {result.final_difficulty:.2f}). Fall = tilt > 0.8 rad or pelvis below 0.45 m (`control.safety`).
 The policy runs through the runtime path (`FrozenPolicy` on the exported file).
 
 | controller | fall rate | mean tilt (rad) | mean max tilt (rad) | foot shift of survivors (m) | mean time to fall (s) |
 |---|---|---|---|---|---|
-{row(name + " (ONNX)", ev_policy)}
-{row("PD hold (zero action)", ev_base)}
+{table}
 
 {verdict}
 
@@ -305,10 +321,15 @@ def main(argv: list[str] | None = None) -> int:
 
     policy = FrozenPolicy(PolicyArtifact(args.policy_key, onnx_path, sha, None), policy_io)
     eval_seed = 10_000 + args.seed
-    ev_policy = evaluate(spec, frozen_act_fn(policy), args.eval_episodes, args.eval_seconds, eval_seed, env_cfg)
-    ev_base = evaluate(spec, zero_act_fn(policy_io.action_dim), args.eval_episodes, args.eval_seconds, eval_seed, env_cfg)
-    log(f"eval policy:   {ev_policy}")
-    log(f"eval PD hold:  {ev_base}")
+    evals = []
+    for difficulty in EVAL_DIFFICULTIES:
+        ev_policy, ev_base = (
+            evaluate(spec, fn, args.eval_episodes, args.eval_seconds, eval_seed, env_cfg, difficulty)
+            for fn in (frozen_act_fn(policy), zero_act_fn(policy_io.action_dim))
+        )
+        log(f"eval difficulty {difficulty:g} policy:  {ev_policy}")
+        log(f"eval difficulty {difficulty:g} PD hold: {ev_base}")
+        evals.append((difficulty, ev_policy, ev_base))
 
     card = out / f"{args.name}.md"
     write_model_card(
@@ -321,8 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         policy_io=policy_io,
         env_cfg=env_cfg,
         ppo_cfg=ppo_cfg,
-        ev_policy=ev_policy,
-        ev_base=ev_base,
+        evals=evals,
         eval_seed=eval_seed,
     )
     log(f"wrote {card}")

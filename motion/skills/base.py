@@ -18,7 +18,7 @@ import mujoco
 import numpy as np
 
 from bridge.messages import MotionRequest, MotionResult, RobotState, WorldObservation
-from humanoid.contracts import FailureReason, Subgoal
+from humanoid.contracts import FailureReason
 from motion.arm_planner import ArmPlan, ArmPlanner
 from motion.collision_model import CollisionModel, quat_to_mat
 from motion.ik import ArmIK, IKTarget
@@ -61,9 +61,15 @@ class SkillContext:
     emit: EventSink
     state: RobotState | None = None
     obs: WorldObservation | None = None
-    arm_ref: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (14,) last commanded arm joints
+    arm_ref: np.ndarray = field(
+        default_factory=lambda: np.zeros(0)
+    )  # (14,) where the arms should be (plans start here)
+    arm_cmd: np.ndarray = field(
+        default_factory=lambda: np.zeros(0)
+    )  # (14,) what was last sent (gravity offset included)
     grip_ref: np.ndarray = field(default_factory=lambda: np.ones(2))  # last commanded openings (left, right)
     skill: str = ""
+    gravity_offset: bool = True  # the robot runs plain PD: ask for q + g(q)/kp to land on q
     _seq: int = 0
 
     @property
@@ -79,7 +85,15 @@ class SkillContext:
     # --- observing ----------------------------------------------------------------------
     def observe(self) -> WorldObservation:
         """Ask the control loop for the current state (a request with no rows) and sync."""
-        res = self._execute(MotionRequest(seq=self._next_seq(), times=np.zeros(0), arm_q=np.zeros((0, 14)), gripper=np.zeros((0, 2)), label="observe"))
+        res = self._execute(
+            MotionRequest(
+                seq=self._next_seq(),
+                times=np.zeros(0),
+                arm_q=np.zeros((0, 14)),
+                gripper=np.zeros((0, 2)),
+                label="observe",
+            )
+        )
         self._check(res, "observe")
         return res.world
 
@@ -88,6 +102,7 @@ class SkillContext:
             self.state = res.state
             if self.arm_ref.size == 0:
                 self.arm_ref = res.state.q[self.spec.indices(("left_arm", "right_arm"))].copy()
+                self.arm_cmd = self.arm_ref.copy()
         if res.world is not None:
             self.obs = res.world
         if self.state is not None:
@@ -106,13 +121,24 @@ class SkillContext:
         if res.status == "ok":
             return
         reason = {"bridge_down": FailureReason.BRIDGE_DOWN}.get(res.status, FailureReason.SAFETY_STOP)
-        raise SkillFailure(reason, f"motion '{label}' ended with status {res.status}: {res.detail}", status=res.status, detail=res.detail, safety_events=res.safety_events[-5:])
+        raise SkillFailure(
+            reason,
+            f"motion '{label}' ended with status {res.status}: {res.detail}",
+            status=res.status,
+            detail=res.detail,
+            safety_events=res.safety_events[-5:],
+        )
 
     def object(self, oid: str):
         """The observed object, or NOT_FOUND."""
         o = self.obs.by_id().get(oid) if self.obs is not None else None
         if o is None or o.pos is None:
-            raise SkillFailure(FailureReason.NOT_FOUND, f"'{oid}' is not in the world observation", object=oid, detail="not observed")
+            raise SkillFailure(
+                FailureReason.NOT_FOUND,
+                f"'{oid}' is not in the world observation",
+                object=oid,
+                detail="not observed",
+            )
         return o
 
     def holding(self, side: str) -> str | None:
@@ -132,19 +158,32 @@ class SkillContext:
     ) -> MotionResult:
         """Follow `traj` with `side`'s arm; the other arm and gripper hold their references."""
         k = len(traj.times)
-        arm = np.tile(self.arm_ref, (k, 1))
+        arm = np.tile(self.arm_cmd, (k, 1))
         arm[:, self.cols(side)] = traj.q
+        if self.gravity_offset:
+            # references that make the PD joints settle on the plan (see CollisionModel.gravity_offset)
+            arm[:, self.cols(side)] += self.model.gravity_offset(side, traj.q)
         grip = np.tile(self.grip_ref, (k, 1))
         if opening is not None:
             grip[:, SIDES.index(side)] = opening
-        req = MotionRequest(seq=self._next_seq(), times=traj.times.copy(), arm_q=arm, gripper=grip, settle_s=settle_s, label=f"{self.skill}:{label}")
+        req = MotionRequest(
+            seq=self._next_seq(),
+            times=traj.times.copy(),
+            arm_q=arm,
+            gripper=grip,
+            settle_s=settle_s,
+            label=f"{self.skill}:{label}",
+        )
         res = self._execute(req)
-        self.arm_ref = arm[-1].copy()
+        self.arm_ref[self.cols(side)] = traj.q[-1]
+        self.arm_cmd = arm[-1].copy()
         self.grip_ref = grip[-1].copy()
         self._check(res, label)
         return res
 
-    def gripper(self, side: str, opening: float, duration_s: float = 0.6, settle_s: float = 0.4) -> MotionResult:
+    def gripper(
+        self, side: str, opening: float, duration_s: float = 0.6, settle_s: float = 0.4
+    ) -> MotionResult:
         """Open (1) or close (0) one gripper with the arm held still."""
         q = self.arm_q(side)
         steps = max(2, int(round(duration_s * 50)) + 1)
@@ -152,21 +191,54 @@ class SkillContext:
         start = self.grip_ref[SIDES.index(side)]
         traj = Trajectory(times, np.tile(q, (steps, 1)))
         self.emit_plan(side, f"gripper->{opening:g}", np.stack([q, q]), 0.0, "gripper", traj)
-        return self.send(side, traj, f"gripper {opening:g}", opening=np.linspace(start, opening, steps), settle_s=settle_s)
+        return self.send(
+            side, traj, f"gripper {opening:g}", opening=np.linspace(start, opening, steps), settle_s=settle_s
+        )
 
     # --- planning -----------------------------------------------------------------------
-    def plan_arm(self, side: str, q_goal: np.ndarray, label: str, allowed: frozenset = frozenset(), limits: TimingLimits | None = None) -> ArmPlan:
+    def plan_arm(
+        self,
+        side: str,
+        q_goal: np.ndarray,
+        label: str,
+        allowed: frozenset = frozenset(),
+        limits: TimingLimits | None = None,
+    ) -> ArmPlan:
         plan = self.planner.plan(side, self.arm_q(side), q_goal, allowed, limits=limits)
-        self.emit_plan(side, label, plan.waypoints, plan.planning_time_s, plan.status, plan.trajectory, plan.detail)
+        self.emit_plan(
+            side, label, plan.waypoints, plan.planning_time_s, plan.status, plan.trajectory, plan.detail
+        )
         if not plan.ok:
-            raise SkillFailure(plan.reason, f"{self.skill}: no collision-free path for '{label}': {plan.detail}", arm=side, motion=label, planner_status=plan.status, detail=plan.detail)
+            raise SkillFailure(
+                plan.reason,
+                f"{self.skill}: no collision-free path for '{label}': {plan.detail}",
+                arm=side,
+                motion=label,
+                planner_status=plan.status,
+                detail=plan.detail,
+            )
         return plan
 
-    def move_arm(self, side: str, q_goal: np.ndarray, label: str, opening: float | None = None, allowed: frozenset = frozenset()) -> MotionResult:
+    def move_arm(
+        self,
+        side: str,
+        q_goal: np.ndarray,
+        label: str,
+        opening: float | None = None,
+        allowed: frozenset = frozenset(),
+    ) -> MotionResult:
         plan = self.plan_arm(side, q_goal, label, allowed)
         return self.send(side, plan.trajectory, label, opening=opening)
 
-    def solve(self, side: str, target: IKTarget, label: str, seeds=(), allowed: frozenset = frozenset(), clearance: float | None = None) -> np.ndarray | None:
+    def solve(
+        self,
+        side: str,
+        target: IKTarget,
+        label: str,
+        seeds=(),
+        allowed: frozenset = frozenset(),
+        clearance: float | None = None,
+    ) -> np.ndarray | None:
         """Collision-free IK for one arm, or None."""
         st = self.state
         q_robot = st.q.copy()
@@ -199,25 +271,75 @@ class SkillContext:
         n = max(1, int(np.ceil(np.linalg.norm(p_to - p_from) / LINE_STEP_M)))
         path = [np.asarray(q_from, dtype=np.float64)]
         for s in np.linspace(0.0, 1.0, n + 1)[1:]:
-            target = IKTarget(frame, p_from + s * (p_to - p_from), rot, free_axis=free_axis, frame_type=frame_type)
+            target = IKTarget(
+                frame, p_from + s * (p_to - p_from), rot, free_axis=free_axis, frame_type=frame_type
+            )
             q = self.solve_local(side, target, path[-1], allowed, clearance)
             if q is None or np.abs(q - path[-1]).max() > MAX_LINE_JUMP_RAD:
                 return None
             path.append(q)
         return np.asarray(path)
 
-    def solve_local(self, side: str, target: IKTarget, seed: np.ndarray, allowed: frozenset, clearance: float | None) -> np.ndarray | None:
-        """IK from one seed only (no random restarts): for small steps along a line."""
+    def solve_local(
+        self,
+        side: str,
+        target: IKTarget,
+        seed: np.ndarray,
+        allowed: frozenset,
+        clearance: float | None,
+        partial: bool = False,
+    ) -> np.ndarray | None:
+        """IK from one seed only (no random restarts): for small steps along a line.
+
+        `partial` accepts the closest reachable pose when the target is out of reach."""
         st = self.state
         q_robot = st.q.copy()
         q_robot[self.spec.indices(self.spec.end_effectors[side].arm)] = seed
         res = self.ik.solve(side, target, q_robot, st.base_pos, st.base_quat, seeds=[seed], max_seeds=1)
-        if res.q is None:
+        q = res.q if res.q is not None or not partial else res.best_q
+        if q is None:
             return None
         q_saved = self.model.arm_q(side)
-        ok = self.model.arm_state_valid(side, res.q, allowed, clearance)
+        ok = self.model.arm_state_valid(side, q, allowed, clearance)
         self.model.set_arm(side, q_saved)
-        return res.q if ok else None
+        return q if ok else None
+
+    def frame_pose(self, side: str, frame: str, frame_type: str = "site") -> tuple[np.ndarray, np.ndarray]:
+        """Measured world pose of a site or body (the model is synced to the last state)."""
+        return self.model.body_pose(frame) if frame_type == "body" else self.model.site_pose(frame)
+
+    def servo(
+        self,
+        side: str,
+        target: IKTarget,
+        label: str,
+        opening: float | None = None,
+        allowed: frozenset = frozenset(),
+        clearance: float | None = None,
+        tol_m: float = 0.006,
+        iters: int = 3,
+        partial: bool = False,
+    ) -> float:
+        """Bring a frame onto `target` despite the body's sway: re-solve IK at the measured base
+        pose and move there, at most `iters` times. Returns the remaining position error (m)."""
+        err = float(np.linalg.norm(self.frame_pose(side, target.site, target.frame_type)[0] - target.pos))
+        for _ in range(iters):
+            if err < tol_m:
+                break
+            q = self.solve_local(side, target, self.arm_q(side), allowed, clearance, partial=partial)
+            if q is None or np.abs(q - self.arm_q(side)).max() < 1e-3:
+                break
+            self.follow(
+                side,
+                np.stack([self.arm_q(side), q]),
+                label,
+                opening=opening,
+                allowed=allowed,
+                clearance=clearance,
+                settle_s=0.4,
+            )
+            err = float(np.linalg.norm(self.frame_pose(side, target.site, target.frame_type)[0] - target.pos))
+        return err
 
     def follow(
         self,
@@ -231,7 +353,7 @@ class SkillContext:
         settle_s: float = 0.3,
     ) -> MotionResult:
         """Time a short joint path slowly, re-check every 50 Hz sample, and execute it."""
-        traj = time_parameterize(path, limits)
+        traj = time_parameterize(path, limits, stop_at_waypoints=False)
         q_saved = self.model.arm_q(side)
         bad = self.planner.first_invalid(side, traj.q, allowed, clearance=clearance)
         hits = self.model.collisions(side, allowed, clearance) if bad is not None else []
@@ -243,7 +365,9 @@ class SkillContext:
             raise SkillFailure(
                 FailureReason.NO_COLLISION_FREE_PATH,
                 f"{self.skill}: '{label}' collides at t={traj.times[bad]:.2f}s: {what}",
-                arm=side, motion=label, collisions=[str(h) for h in hits[:3]],
+                arm=side,
+                motion=label,
+                collisions=[str(h) for h in hits[:3]],
             )
         return self.send(side, traj, label, opening=opening, settle_s=settle_s)
 
@@ -278,7 +402,11 @@ def hand_for(ctx: SkillContext, point: np.ndarray, requested: str | None = None)
     """The hand on the side of the robot where `point` is (base frame y), unless one is named."""
     if requested is not None:
         if requested not in ctx.spec.end_effectors:
-            raise SkillFailure(FailureReason.PRECONDITION_FAILED, f"unknown hand '{requested}'; known: {sorted(ctx.spec.end_effectors)}", hand=requested)
+            raise SkillFailure(
+                FailureReason.PRECONDITION_FAILED,
+                f"unknown hand '{requested}'; known: {sorted(ctx.spec.end_effectors)}",
+                hand=requested,
+            )
         return requested
     st = ctx.state
     local = quat_to_mat(st.base_quat).T @ (np.asarray(point) - st.base_pos)
@@ -296,13 +424,16 @@ def rot_z(a: float) -> np.ndarray:
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
-def approach_rot(yaw: float, pitch: float) -> np.ndarray:
-    """Hand orientation whose fingers point along (yaw, pitch-down) with a horizontal pinch axis."""
+def approach_rot(yaw: float, pitch: float, roll: float = 0.0) -> np.ndarray:
+    """Hand orientation whose fingers point along (yaw, pitch-down); the pinch axis (hand y) is
+    horizontal, or turned by `roll` about the approach axis."""
     a = np.array([np.cos(yaw) * np.cos(pitch), np.sin(yaw) * np.cos(pitch), -np.sin(pitch)])
     z = -a  # fingers point along the hand's -z
     y = np.cross([0.0, 0.0, 1.0], a)
     y /= np.linalg.norm(y)
-    return np.column_stack([np.cross(y, z), y, z])
+    x = np.cross(y, z)
+    c, s = np.cos(roll), np.sin(roll)
+    return np.column_stack([c * x + s * y, -s * x + c * y, z])
 
 
 def object_extent(ctx: SkillContext, oid: str) -> tuple[float, float]:

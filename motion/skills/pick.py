@@ -46,18 +46,34 @@ class GraspPlan:
 
 
 def plan_grasp(ctx: SkillContext, side: str, oid: str) -> GraspPlan | None:
-    """The first grasp candidate that is reachable and collision-free, or None."""
+    """The first grasp candidate on an observed object that is reachable and collision-free."""
     o = ctx.object(oid)
-    center = np.asarray(o.pos, dtype=np.float64)
     _, half_h = object_extent(ctx, oid)
+    return plan_grasp_at(ctx, side, np.asarray(o.pos, dtype=np.float64), half_h, {ctx.model.object_body[oid]})
+
+
+def plan_grasp_at(
+    ctx: SkillContext,
+    side: str,
+    center: np.ndarray,
+    half_h: float,
+    touch: set[int],
+    heights: tuple[float, ...] = HEIGHTS,
+    pitches: tuple[float, ...] = PITCHES,
+    roll: float = 0.0,
+) -> GraspPlan | None:
+    """Side grasp of a vertical shape centred at `center` (a mug, a handle bar).
+
+    `touch` are the bodies the open hand may touch on the way in; `roll` turns the hand about
+    the approach axis (pi/2 pinches a horizontal bar from above and below).
+    """
     site = ctx.spec.end_effectors[side].grasp_site
-    hand = ctx.model.hand_bodies[side]
-    near_obj = ctx.model.body_pairs(hand, {ctx.model.object_body[oid]})
+    near_obj = ctx.model.body_pairs(ctx.model.hand_bodies[side], touch)
     d = center - shoulder_pos(ctx, side)
     yaw0 = float(np.arctan2(d[1], d[0]))
     ctx.model.set_gripper(side, 1.0)
-    for i, (pitch, dyaw, h) in enumerate(itertools.product(PITCHES, YAW_OFFSETS, HEIGHTS)):
-        rot = approach_rot(yaw0 + dyaw, pitch)
+    for i, (pitch, dyaw, h) in enumerate(itertools.product(pitches, YAW_OFFSETS, heights)):
+        rot = approach_rot(yaw0 + dyaw, pitch, roll)
         approach_dir = -rot[:, 2]
         grasp = center + np.array([0.0, 0.0, h * half_h])
         pre = grasp - PREGRASP_BACK_M * approach_dir
@@ -77,16 +93,25 @@ def plan_grasp(ctx: SkillContext, side: str, oid: str) -> GraspPlan | None:
 def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
     oid = subgoal.args.get("obj") or subgoal.args.get("object")
     if not oid:
-        raise SkillFailure(FailureReason.PRECONDITION_FAILED, "pick needs args['obj']", args=dict(subgoal.args))
+        raise SkillFailure(
+            FailureReason.PRECONDITION_FAILED, "pick needs args['obj']", args=dict(subgoal.args)
+        )
     o = ctx.object(oid)
     info = ctx.world.objects.get(oid)
     if info is None or not info.graspable or oid not in ctx.model.object_body:
-        raise SkillFailure(FailureReason.PRECONDITION_FAILED, f"'{oid}' is not a graspable object", object=oid)
+        raise SkillFailure(
+            FailureReason.PRECONDITION_FAILED, f"'{oid}' is not a graspable object", object=oid
+        )
     if o.attrs.get("in_hand"):
         return {"object": oid, "hand": o.attrs["in_hand"], "note": "already in hand"}
     side = hand_for(ctx, np.asarray(o.pos), subgoal.args.get("hand"))
     if ctx.holding(side):
-        raise SkillFailure(FailureReason.PRECONDITION_FAILED, f"the {side} hand already holds '{ctx.holding(side)}'", hand=side, holding=ctx.holding(side))
+        raise SkillFailure(
+            FailureReason.PRECONDITION_FAILED,
+            f"the {side} hand already holds '{ctx.holding(side)}'",
+            hand=side,
+            holding=ctx.holding(side),
+        )
     z0 = float(o.pos[2])
     center = np.asarray(o.pos, dtype=np.float64)
     support = support_bodies(ctx, oid)
@@ -96,7 +121,10 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
         raise SkillFailure(
             FailureReason.UNREACHABLE,
             f"no reachable collision-free side grasp of '{oid}' with the {side} hand",
-            object=oid, hand=side, object_pos=list(o.pos), candidates=len(PITCHES) * len(YAW_OFFSETS) * len(HEIGHTS),
+            object=oid,
+            hand=side,
+            object_pos=list(o.pos),
+            candidates=len(PITCHES) * len(YAW_OFFSETS) * len(HEIGHTS),
         )
     site = ctx.spec.end_effectors[side].grasp_site
     obj_body = {ctx.model.object_body[oid]}
@@ -107,11 +135,18 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
     o = ctx.object(oid)
     target = np.asarray(o.pos, dtype=np.float64) + (grasp.grasp_pos - center)
     pre = target - PREGRASP_BACK_M * (-grasp.rot[:, 2])
-    path = ctx.line(side, site, "site", grasp.rot, _site_pos(ctx, side, site), target, ctx.arm_q(side), allowed=near_obj)
+    path = ctx.line(
+        side, site, "site", grasp.rot, _site_pos(ctx, side, site), target, ctx.arm_q(side), allowed=near_obj
+    )
     if path is None:
         path = ctx.line(side, site, "site", grasp.rot, pre, target, ctx.arm_q(side), allowed=near_obj)
     if path is None:
-        raise SkillFailure(FailureReason.UNREACHABLE, f"the approach to '{oid}' no longer solves after reaching the pre-grasp", object=oid, hand=side)
+        raise SkillFailure(
+            FailureReason.UNREACHABLE,
+            f"the approach to '{oid}' no longer solves after reaching the pre-grasp",
+            object=oid,
+            hand=side,
+        )
     grasp = GraspPlan(grasp.index, grasp.rot, target, pre, path[0], path)
     ctx.follow(side, path, "approach", opening=1.0, allowed=near_obj)
     ctx.gripper(side, 0.0)
@@ -121,14 +156,31 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
         raise SkillFailure(
             FailureReason.GRASP_FAILED,
             f"closing the {side} gripper did not squeeze '{oid}' between both fingers",
-            object=oid, hand=side, object_pos=list(o.pos), in_hand=o.attrs.get("in_hand"),
+            object=oid,
+            hand=side,
+            object_pos=list(o.pos),
+            in_hand=o.attrs.get("in_hand"),
         )
 
     # lift: the model now carries the object with the hand (synced from `in_hand`)
     lift_allowed = ctx.model.body_pairs(obj_body, support) | near_obj
-    path = ctx.line(side, site, "site", grasp.rot, grasp.grasp_pos, grasp.grasp_pos + [0.0, 0.0, LIFT_M], ctx.arm_q(side), allowed=lift_allowed)
+    path = ctx.line(
+        side,
+        site,
+        "site",
+        grasp.rot,
+        grasp.grasp_pos,
+        grasp.grasp_pos + [0.0, 0.0, LIFT_M],
+        ctx.arm_q(side),
+        allowed=lift_allowed,
+    )
     if path is None:
-        raise SkillFailure(FailureReason.UNREACHABLE, f"cannot lift '{oid}' straight up with the {side} hand", object=oid, hand=side)
+        raise SkillFailure(
+            FailureReason.UNREACHABLE,
+            f"cannot lift '{oid}' straight up with the {side} hand",
+            object=oid,
+            hand=side,
+        )
     ctx.follow(side, path, "lift", opening=0.0, allowed=lift_allowed)
     o = ctx.object(oid)
     rise = float(o.pos[2]) - z0
@@ -136,9 +188,18 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
         raise SkillFailure(
             FailureReason.GRASP_LOST,
             f"'{oid}' did not rise with the {side} hand (rose {rise * 100:.1f} cm of {LIFT_M * 100:.0f})",
-            object=oid, hand=side, rise_m=rise, in_hand=o.attrs.get("in_hand"),
+            object=oid,
+            hand=side,
+            rise_m=rise,
+            in_hand=o.attrs.get("in_hand"),
         )
-    return {"object": oid, "hand": side, "grasp_candidate": grasp.index, "rise_m": round(rise, 4), "object_pos": list(o.pos)}
+    return {
+        "object": oid,
+        "hand": side,
+        "grasp_candidate": grasp.index,
+        "rise_m": round(rise, 4),
+        "object_pos": list(o.pos),
+    }
 
 
 def _back_off(ctx: SkillContext, side: str, grasp: GraspPlan) -> None:

@@ -9,7 +9,6 @@ is the observed object at rest inside the region and out of the hand.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import mujoco
@@ -22,7 +21,8 @@ from motion.skills.base import SkillContext, SkillFailure, object_extent, rot_z,
 ABOVE_M = 0.08
 DROP_M = 0.01  # release with the object's bottom this far above the surface
 RETREAT_M = 0.10
-SPOT_FRACTIONS = ((0.0, 0.0), (0.5, 0.0), (-0.5, 0.0), (0.0, 0.5), (0.0, -0.5))
+SPOT_STEP_M = 0.05
+MAX_SPOTS = 6
 YAW_OFFSETS = (0.0, -0.35, 0.35, -0.7, 0.7)
 SPOT_GAP_M = 0.02  # keep this gap to other objects' bounding circles
 
@@ -41,26 +41,36 @@ def region_of(ctx: SkillContext, target: str) -> tuple[np.ndarray, np.ndarray]:
     t = ctx.object(target)
     region = t.attrs.get("region")
     if not region:
-        raise SkillFailure(FailureReason.PRECONDITION_FAILED, f"'{target}' has no place region to put things in", target=target)
+        raise SkillFailure(
+            FailureReason.PRECONDITION_FAILED,
+            f"'{target}' has no place region to put things in",
+            target=target,
+        )
     return np.asarray(region["center"], dtype=np.float64), np.asarray(region["half_size"], dtype=np.float64)
 
 
-def free_spots(ctx: SkillContext, oid: str, center: np.ndarray, half: np.ndarray) -> list[np.ndarray]:
-    """Candidate object centres (x, y) inside the region, away from other objects."""
+def free_spots(
+    ctx: SkillContext, oid: str, center: np.ndarray, half: np.ndarray, near: np.ndarray
+) -> list[np.ndarray]:
+    """Candidate object centres (x, y) inside the region, away from other objects.
+
+    A grid over the region (shrunk by the object's radius), nearest to `near` (the hand's
+    shoulder) first, capped at `MAX_SPOTS`: big regions like a counter offer the spots in reach.
+    """
     r, _ = object_extent(ctx, oid)
     others = []
     for o in ctx.obs.objects:
-        if o.id == oid or o.id not in ctx.model.object_body or o.id not in ctx.world.objects:
-            continue
-        if ctx.world.objects[o.id].kind in ("furniture", "appliance") and o.id not in ctx.model._free_qadr:
+        if o.id == oid or o.id not in ctx.model.object_body or o.id not in ctx.model.free_objects:
             continue
         others.append((np.asarray(o.pos[:2]), object_extent(ctx, o.id)[0]))
-    spots = []
-    for fx, fy in SPOT_FRACTIONS:
-        xy = center[:2] + np.array([fx * max(half[0] - r, 0.0), fy * max(half[1] - r, 0.0)])
-        if all(np.linalg.norm(xy - p) > r + ro + SPOT_GAP_M for p, ro in others):
-            spots.append(xy)
-    return spots
+    hx, hy = max(half[0] - r, 0.0), max(half[1] - r, 0.0)
+    xs = center[0] + np.linspace(-hx, hx, max(1, int(2 * hx / SPOT_STEP_M) + 1)) if hx > 0 else center[:1]
+    ys = center[1] + np.linspace(-hy, hy, max(1, int(2 * hy / SPOT_STEP_M) + 1)) if hy > 0 else center[1:2]
+    grid = [np.array([x, y]) for x in xs for y in ys]
+    # the centre first when it is free (a slot is meant to be used in its middle), then by reach
+    grid.sort(key=lambda p: (np.linalg.norm(p - center[:2]) > 1e-9, np.linalg.norm(p - near[:2])))
+    free = [p for p in grid if all(np.linalg.norm(p - q) > r + ro + SPOT_GAP_M for q, ro in others)]
+    return free[:MAX_SPOTS]
 
 
 def surface_under(ctx: SkillContext, xy: np.ndarray, top_z: float, held: int) -> tuple[float, int]:
@@ -85,7 +95,7 @@ def plan_place(ctx: SkillContext, side: str, oid: str, target: str) -> PlacePlan
     offset = p_h - p_o
     yaw_now = float(np.arctan2(-r_h[1, 2], -r_h[0, 2]))  # fingers point along the hand's -z
     sh = shoulder_pos(ctx, side)
-    for xy in free_spots(ctx, oid, center, half):
+    for xy in free_spots(ctx, oid, center, half, sh):
         z, support = surface_under(ctx, xy, center[2] + half[2], ob)
         if support < 0:
             continue
@@ -97,10 +107,14 @@ def plan_place(ctx: SkillContext, side: str, oid: str, target: str) -> PlacePlan
             rot = rz @ r_h
             low = goal + rz @ offset
             above = low + [0.0, 0.0, ABOVE_M]
-            q_low = ctx.solve(side, IKTarget(ee.hand_body, low, rot, frame_type="body"), "place", allowed=allowed)
+            q_low = ctx.solve(
+                side, IKTarget(ee.hand_body, low, rot, frame_type="body"), "place", allowed=allowed
+            )
             if q_low is None:
                 continue
-            q_above = ctx.solve(side, IKTarget(ee.hand_body, above, rot, frame_type="body"), "preplace", seeds=[q_low])
+            q_above = ctx.solve(
+                side, IKTarget(ee.hand_body, above, rot, frame_type="body"), "preplace", seeds=[q_low]
+            )
             if q_above is None:
                 continue
             if ctx.line(side, ee.hand_body, "body", rot, above, low, q_above, allowed=allowed) is None:
@@ -117,11 +131,20 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
     oid = subgoal.args.get("obj") or subgoal.args.get("object")
     target = subgoal.args.get("target") or subgoal.args.get("place")
     if not oid or not target:
-        raise SkillFailure(FailureReason.PRECONDITION_FAILED, "place needs args['obj'] and args['target']", args=dict(subgoal.args))
+        raise SkillFailure(
+            FailureReason.PRECONDITION_FAILED,
+            "place needs args['obj'] and args['target']",
+            args=dict(subgoal.args),
+        )
     o = ctx.object(oid)
     side = o.attrs.get("in_hand")
     if side not in ctx.spec.end_effectors:
-        raise SkillFailure(FailureReason.PRECONDITION_FAILED, f"not holding '{oid}': pick it first", object=oid, object_pos=list(o.pos))
+        raise SkillFailure(
+            FailureReason.PRECONDITION_FAILED,
+            f"not holding '{oid}': pick it first",
+            object=oid,
+            object_pos=list(o.pos),
+        )
     center, half = region_of(ctx, target)
     ee = ctx.spec.end_effectors[side]
     plan = plan_place(ctx, side, oid, target)
@@ -130,19 +153,33 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
         raise SkillFailure(
             FailureReason.UNREACHABLE,
             f"the {side} hand cannot set '{oid}' down in '{target}' (no free spot it reaches collision-free)",
-            object=oid, target=target, hand=side, region_center=center.tolist(), other_hand=other,
+            object=oid,
+            target=target,
+            hand=side,
+            region_center=center.tolist(),
+            other_hand=other,
         )
     allowed = ctx.model.body_pairs({ctx.model.object_body[oid]}, {plan.support})
 
     ctx.move_arm(side, plan.q_above, "preplace", opening=0.0)
     if ctx.object(oid).attrs.get("in_hand") != side:
-        raise SkillFailure(FailureReason.GRASP_LOST, f"'{oid}' slipped out of the {side} hand on the way to '{target}'", object=oid, object_pos=list(ctx.object(oid).pos))
+        raise SkillFailure(
+            FailureReason.GRASP_LOST,
+            f"'{oid}' slipped out of the {side} hand on the way to '{target}'",
+            object=oid,
+            object_pos=list(ctx.object(oid).pos),
+        )
     # the base sways while the arm moves: lower from where the hand is now
     ctx.model.set_arm(side, ctx.arm_q(side))
     p_now, _ = ctx.model.body_pose(ee.hand_body)
     path = ctx.line(side, ee.hand_body, "body", plan.rot, p_now, plan.low, ctx.arm_q(side), allowed=allowed)
     if path is None:
-        raise SkillFailure(FailureReason.UNREACHABLE, f"cannot lower '{oid}' into '{target}' from the pre-place pose", object=oid, target=target)
+        raise SkillFailure(
+            FailureReason.UNREACHABLE,
+            f"cannot lower '{oid}' into '{target}' from the pre-place pose",
+            object=oid,
+            target=target,
+        )
     ctx.follow(side, path, "lower", opening=0.0, allowed=allowed)
     ctx.gripper(side, 1.0, settle_s=0.5)
 
@@ -150,7 +187,16 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
     near = ctx.model.body_pairs(ctx.model.hand_bodies[side], {ctx.model.object_body[oid], plan.support})
     ctx.model.set_arm(side, ctx.arm_q(side))
     p_now, r_now = ctx.model.body_pose(ee.hand_body)
-    back = ctx.line(side, ee.hand_body, "body", plan.rot, p_now, p_now + RETREAT_M * r_now[:, 2], ctx.arm_q(side), allowed=near)
+    back = ctx.line(
+        side,
+        ee.hand_body,
+        "body",
+        plan.rot,
+        p_now,
+        p_now + RETREAT_M * r_now[:, 2],
+        ctx.arm_q(side),
+        allowed=near,
+    )
     if back is not None:
         ctx.follow(side, back, "retreat", opening=1.0, allowed=near)
     o = ctx.object(oid)
@@ -159,10 +205,16 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
         raise SkillFailure(
             FailureReason.GRASP_LOST,
             f"'{oid}' is not standing in '{target}' after release (at {np.round(pos, 3).tolist()})",
-            object=oid, target=target, object_pos=pos.tolist(), region_center=center.tolist(), in_hand=o.attrs.get("in_hand"),
+            object=oid,
+            target=target,
+            object_pos=pos.tolist(),
+            region_center=center.tolist(),
+            in_hand=o.attrs.get("in_hand"),
         )
-    return {"object": oid, "target": target, "hand": side, "object_pos": pos.tolist(), "retreated": back is not None}
-
-
-# for tests: the candidate grid's size
-N_CANDIDATES = len(list(itertools.product(SPOT_FRACTIONS, YAW_OFFSETS)))
+    return {
+        "object": oid,
+        "target": target,
+        "hand": side,
+        "object_pos": pos.tolist(),
+        "retreated": back is not None,
+    }

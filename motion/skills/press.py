@@ -16,9 +16,13 @@ import numpy as np
 from humanoid.contracts import FailureReason, Subgoal
 from motion.ik import IKTarget
 from motion.skills.base import SkillContext, SkillFailure, hand_for
+from motion.trajectory import DEFAULT_LIMITS
 
-PRE_M = 0.06
-PRESS_DEPTH_M = 0.015  # beyond first contact with the button face
+STANDOFF_M = 0.15  # transit target in front of the button
+NEAR_M = 0.03  # last stop before the push
+PUSH_RETRIES = 4
+TRAVEL_MARGIN_M = 0.002
+PRESS_DEPTH_M = 0.03  # commanded beyond the face: the PD arm and the body give way by ~1.5 cm
 PRESSED_M = 0.008  # travel that counts as pressed (the appliance's own threshold)
 
 
@@ -27,7 +31,9 @@ def button_geometry(ctx: SkillContext, target: str) -> tuple[int, np.ndarray, np
     m, d = ctx.model.model, ctx.model.data
     bid = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, f"{target}_button")
     if bid < 0 or m.body_jntnum[bid] < 1:
-        raise SkillFailure(FailureReason.PRECONDITION_FAILED, f"'{target}' has no button to press", target=target)
+        raise SkillFailure(
+            FailureReason.PRECONDITION_FAILED, f"'{target}' has no button to press", target=target
+        )
     jid = m.body_jntadr[bid]
     axis = d.xmat[bid].reshape(3, 3) @ m.jnt_axis[jid]
     geoms = [g for g in range(m.ngeom) if m.geom_bodyid[g] == bid]
@@ -36,6 +42,13 @@ def button_geometry(ctx: SkillContext, target: str) -> tuple[int, np.ndarray, np
     depth = float(np.abs(r_g.T @ axis) @ m.geom_size[g])  # box half extent along the axis
     face = d.geom_xpos[g] - axis * depth
     return bid, face, axis
+
+
+def button_half_width(ctx: SkillContext, bid: int) -> float:
+    """The smaller half-extent of the button face (how far off-centre a push may land)."""
+    m = ctx.model.model
+    g = next(g for g in range(m.ngeom) if m.geom_bodyid[g] == bid)
+    return float(np.sort(m.geom_size[g])[1])
 
 
 def finger_overhang(ctx: SkillContext, side: str) -> float:
@@ -56,10 +69,14 @@ def finger_overhang(ctx: SkillContext, side: str) -> float:
 def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
     target = subgoal.args.get("target") or subgoal.args.get("obj")
     if not target:
-        raise SkillFailure(FailureReason.PRECONDITION_FAILED, "press needs args['target']", args=dict(subgoal.args))
+        raise SkillFailure(
+            FailureReason.PRECONDITION_FAILED, "press needs args['target']", args=dict(subgoal.args)
+        )
     t = ctx.object(target)
     if t.attrs.get("powered") is False:
-        raise SkillFailure(FailureReason.APPLIANCE_UNAVAILABLE, f"'{target}' reports no power", target=target, powered=False)
+        raise SkillFailure(
+            FailureReason.APPLIANCE_UNAVAILABLE, f"'{target}' reports no power", target=target, powered=False
+        )
     bid, face, axis = button_geometry(ctx, target)
     side = hand_for(ctx, face, subgoal.args.get("hand"))
     if ctx.holding(side):
@@ -75,33 +92,116 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
     ctx.model.set_gripper(side, 0.0)
     ctx.model.set_arm(side, ctx.arm_q(side))
     overhang = finger_overhang(ctx, side)
-    pre = face - axis * (PRE_M + overhang)
+    far = face - axis * (STANDOFF_M + overhang)
+    near = face - axis * (NEAR_M + overhang)
     press = face + axis * (PRESS_DEPTH_M - overhang)
     appliance = int(ctx.model.model.body_parentid[bid])
     allowed = ctx.model.body_pairs(ctx.model.hand_bodies[side], {bid, appliance})
-    q_pre = ctx.solve(side, IKTarget(ee.tip_site, pre, rot, free_axis=2), "prepress")
-    if q_pre is None:
-        raise SkillFailure(FailureReason.UNREACHABLE, f"the {side} fingertip cannot reach in front of '{target}''s button", target=target, hand=side, button_face=face.tolist())
-    push = ctx.line(side, ee.tip_site, "site", rot, pre, press, q_pre, allowed=allowed, free_axis=2)
-    if push is None:
-        raise SkillFailure(FailureReason.UNREACHABLE, f"the {side} fingertip cannot push '{target}''s button straight in", target=target, hand=side)
+    q_far = ctx.solve(side, IKTarget(ee.tip_site, far, rot, free_axis=2), "prepress")
+    if q_far is None:
+        raise SkillFailure(
+            FailureReason.UNREACHABLE,
+            f"the {side} fingertip cannot reach in front of '{target}''s button",
+            target=target,
+            hand=side,
+            button_face=face.tolist(),
+        )
+    if ctx.line(side, ee.tip_site, "site", rot, far, press, q_far, allowed=allowed, free_axis=2) is None:
+        raise SkillFailure(
+            FailureReason.UNREACHABLE,
+            f"the {side} fingertip cannot push '{target}''s button straight in",
+            target=target,
+            hand=side,
+        )
 
     if ctx.grip_ref[0 if side == "left" else 1] > 0.05:
         ctx.gripper(side, 0.0, settle_s=0.1)
-    ctx.move_arm(side, q_pre, "prepress", opening=0.0)
-    ctx.model.set_arm(side, ctx.arm_q(side))
-    p_now, _ = ctx.model.site_pose(ee.tip_site)
-    push = ctx.line(side, ee.tip_site, "site", rot, p_now, press, ctx.arm_q(side), allowed=allowed, free_axis=2) or push
-    ctx.follow(side, push, "push", opening=0.0, allowed=allowed, settle_s=0.3)
-    # how far the fingers really went in: forward kinematics of the measured joints
-    tip, _ = ctx.model.site_pose(ee.tip_site)
-    travel = float((tip - face) @ axis + overhang)
-    ctx.follow(side, push[::-1], "release", opening=0.0, allowed=allowed, settle_s=0.2)
+    # Stages, each re-solved from the measured pose: the body leans as the arm reaches out,
+    # so a pose planned from the upright stance lands centimetres off.
+    ctx.move_arm(side, q_far, "prepress", opening=0.0)
+    ctx.servo(side, IKTarget(ee.tip_site, far, rot, free_axis=2), "prepress_servo", opening=0.0)
+    _line_to(ctx, side, rot, near, "approach", set())
+    near_err = ctx.servo(
+        side, IKTarget(ee.tip_site, near, rot, free_axis=2), "approach_servo", opening=0.0, allowed=allowed
+    )
+    push = _line_to(ctx, side, rot, press, "push", {bid, appliance}, settle_s=0.3)
+    # The push shoves the body back: push again from where the body now is, until the
+    # fingertip has gone in far enough (bounded; stopping early avoids a second press).
+    reach = IKTarget(ee.tip_site, press, rot, free_axis=2, orientation_cost=0.1, orientation_tol=0.3)
+    for _ in range(PUSH_RETRIES):
+        if _travel(ctx, side, face, axis, overhang)[0] >= PRESSED_M + TRAVEL_MARGIN_M:
+            break
+        ctx.servo(side, reach, "push_servo", opening=0.0, allowed=allowed, tol_m=0.002, iters=1, partial=True)
+    travel, lateral = _travel(ctx, side, face, axis, overhang)
+    back = ctx.line(side, ee.tip_site, "site", rot, press, far, ctx.arm_q(side), allowed=allowed, free_axis=2)
+    ctx.follow(
+        side,
+        back if back is not None else push[::-1],
+        "release",
+        opening=0.0,
+        allowed=allowed,
+        settle_s=0.2,
+        limits=DEFAULT_LIMITS,
+    )
+    if lateral > button_half_width(ctx, bid):
+        raise SkillFailure(
+            FailureReason.UNREACHABLE,
+            f"the fingertip missed '{target}''s button by {lateral * 1000:.0f} mm (body sway?)",
+            target=target,
+            hand=side,
+            lateral_error_m=lateral,
+            approach_error_m=near_err,
+        )
     if travel < PRESSED_M:
         raise SkillFailure(
             FailureReason.UNREACHABLE,
             f"the fingertip stopped {max(0.0, PRESSED_M - travel) * 1000:.1f} mm short of pressing '{target}''s button",
-            target=target, hand=side, travel_m=travel,
+            target=target,
+            hand=side,
+            travel_m=travel,
         )
     t = ctx.object(target)
-    return {"target": target, "hand": side, "travel_m": round(travel, 4), "powered": t.attrs.get("powered")}
+    return {
+        "target": target,
+        "hand": side,
+        "travel_m": round(travel, 4),
+        "lateral_error_m": round(lateral, 4),
+        "powered": t.attrs.get("powered"),
+    }
+
+
+def _line_to(
+    ctx: SkillContext,
+    side: str,
+    rot: np.ndarray,
+    goal: np.ndarray,
+    label: str,
+    touch: set[int],
+    settle_s: float = 0.2,
+) -> np.ndarray:
+    """Straight fingertip line from the measured tip to `goal`; `touch` bodies may be touched."""
+    ee = ctx.spec.end_effectors[side]
+    allowed = ctx.model.body_pairs(ctx.model.hand_bodies[side], touch) if touch else frozenset()
+    p_now, _ = ctx.frame_pose(side, ee.tip_site)
+    path = ctx.line(
+        side, ee.tip_site, "site", rot, p_now, goal, ctx.arm_q(side), allowed=allowed, free_axis=2
+    )
+    if path is None:
+        raise SkillFailure(
+            FailureReason.UNREACHABLE,
+            f"press: no straight fingertip line for '{label}'",
+            hand=side,
+            motion=label,
+        )
+    ctx.follow(side, path, label, opening=0.0, allowed=allowed, settle_s=settle_s)
+    return path
+
+
+def _travel(
+    ctx: SkillContext, side: str, face: np.ndarray, axis: np.ndarray, overhang: float
+) -> tuple[float, float]:
+    """(depth of the finger ends past the button face, off-centre distance), measured."""
+    tip, _ = ctx.frame_pose(side, ctx.spec.end_effectors[side].tip_site)
+    rel = tip - face
+    depth = float(rel @ axis)
+    return depth + overhang, float(np.linalg.norm(rel - depth * axis))

@@ -1,0 +1,130 @@
+"""hand_over(obj): pass a held object from one hand to the other in front of the chest.
+
+The giving hand brings the object upright to an exchange point (a fixed, ordered list in the
+robot's base frame); the taking hand side-grasps its lower half, closes, and the giving hand
+opens and backs off along its fingers. Success is the object reported in the other hand.
+Typical use: a mug picked with the right hand must go into a slot only the left hand reaches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from humanoid.contracts import FailureReason, Subgoal
+from motion.arm_planner import ArmPlan
+from motion.ik import IKTarget
+from motion.skills.base import SkillContext, SkillFailure, object_extent, quat_to_mat, rot_z
+from motion.skills.pick import GraspPlan, plan_grasp_at
+
+EXCHANGE_POINTS = ((0.36, 0.0, 0.95), (0.40, 0.0, 0.90), (0.32, 0.0, 1.0))  # base frame (m)
+RECEIVER_HEIGHTS = (-0.45, -0.3)  # the taker grasps below the giver's fingers (half heights)
+RETREAT_M = 0.10
+
+
+@dataclass
+class HandOverPlan:
+    obj: str
+    giver: str
+    taker: str
+    exchange: np.ndarray  # object centre (world)
+    q_give: np.ndarray
+    give_plan: ArmPlan
+    grasp: GraspPlan
+    take_plan: ArmPlan
+
+
+def sides(ctx: SkillContext, oid: str) -> tuple[str, str]:
+    o = ctx.object(oid)
+    giver = o.attrs.get("in_hand")
+    if giver not in ctx.spec.end_effectors:
+        raise SkillFailure(FailureReason.PRECONDITION_FAILED, f"not holding '{oid}': nothing to hand over", object=oid)
+    taker = next(s for s in ctx.spec.end_effectors if s != giver)
+    if ctx.holding(taker):
+        raise SkillFailure(FailureReason.PRECONDITION_FAILED, f"the {taker} hand already holds '{ctx.holding(taker)}'", hand=taker)
+    return giver, taker
+
+
+def plan_hand_over(ctx: SkillContext, oid: str) -> HandOverPlan:
+    """IK + OMPL plans for both arms (nothing is executed); raises SkillFailure if none."""
+    giver, taker = sides(ctx, oid)
+    ee = ctx.spec.end_effectors[giver]
+    ob = ctx.model.object_body[oid]
+    st = ctx.state
+    r_base = quat_to_mat(st.base_quat)
+    _, half_h = object_extent(ctx, oid)
+    q_now = ctx.model.arm_q(giver)
+    ctx.model.set_arm(giver, ctx.arm_q(giver))
+    p_h, r_h = ctx.model.body_pose(ee.hand_body)
+    offset = p_h - ctx.model.data.xpos[ob]
+    yaw_now = float(np.arctan2(-r_h[1, 2], -r_h[0, 2]))
+    base_yaw = float(np.arctan2(r_base[1, 0], r_base[0, 0]))
+    try:
+        for point in EXCHANGE_POINTS:
+            center = st.base_pos + r_base @ np.asarray(point)
+            # the giver's fingers point across the body, toward the taker's side
+            toward = base_yaw + (np.pi / 2 if taker == "left" else -np.pi / 2) * 0.6
+            rz = rot_z(toward - yaw_now)
+            q_give = ctx.solve(giver, IKTarget(ee.hand_body, center + rz @ offset, rz @ r_h, frame_type="body"), "give")
+            if q_give is None:
+                continue
+            give_plan = ctx.planner.plan(giver, ctx.arm_q(giver), q_give)
+            if not give_plan.ok:
+                continue
+            ctx.model.set_arm(giver, q_give)  # the object moves with the giving hand
+            grasp = plan_grasp_at(ctx, taker, center, half_h, {ob}, heights=RECEIVER_HEIGHTS, pitches=(0.0, 0.35))
+            if grasp is None:
+                ctx.model.set_arm(giver, ctx.arm_q(giver))
+                continue
+            take_plan = ctx.planner.plan(taker, ctx.arm_q(taker), grasp.q_pre)
+            ctx.model.set_arm(giver, ctx.arm_q(giver))
+            if not take_plan.ok:
+                continue
+            return HandOverPlan(oid, giver, taker, center, q_give, give_plan, grasp, take_plan)
+    finally:
+        ctx.model.set_arm(giver, q_now)
+    raise SkillFailure(
+        FailureReason.UNREACHABLE,
+        f"no exchange point where the {giver} hand can give '{oid}' and the {taker} hand can take it",
+        object=oid, giver=giver, taker=taker,
+    )
+
+
+def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
+    oid = subgoal.args.get("obj") or subgoal.args.get("object")
+    if not oid:
+        raise SkillFailure(FailureReason.PRECONDITION_FAILED, "hand_over needs args['obj']", args=dict(subgoal.args))
+    plan = plan_hand_over(ctx, oid)
+    for side, p, label in ((plan.giver, plan.give_plan, "give"), (plan.taker, plan.take_plan, "take_pregrasp")):
+        ctx.emit_plan(side, label, p.waypoints, p.planning_time_s, p.status, p.trajectory)
+    ctx.send(plan.giver, plan.give_plan.trajectory, "give", opening=0.0)
+    # re-solve the take from where the object really is now
+    o = ctx.object(oid)
+    if o.attrs.get("in_hand") != plan.giver:
+        raise SkillFailure(FailureReason.GRASP_LOST, f"'{oid}' slipped out of the {plan.giver} hand on the way to the exchange", object=oid)
+    _, half_h = object_extent(ctx, oid)
+    ob = ctx.model.object_body[oid]
+    grasp = plan_grasp_at(ctx, plan.taker, np.asarray(o.pos), half_h, {ob}, heights=RECEIVER_HEIGHTS, pitches=(0.0, 0.35))
+    if grasp is None:
+        raise SkillFailure(FailureReason.UNREACHABLE, f"the {plan.taker} hand cannot reach '{oid}' at the exchange point", object=oid)
+    near = ctx.model.body_pairs(ctx.model.hand_bodies[plan.taker], {ob})
+    ctx.move_arm(plan.taker, grasp.q_pre, "take_pregrasp", opening=1.0)
+    ctx.follow(plan.taker, grasp.approach, "take_approach", opening=1.0, allowed=near)
+    ctx.gripper(plan.taker, 0.0)
+    ctx.gripper(plan.giver, 1.0)
+    o = ctx.object(oid)
+    if o.attrs.get("in_hand") != plan.taker:
+        raise SkillFailure(FailureReason.GRASP_FAILED, f"the {plan.taker} hand did not take '{oid}'", object=oid, in_hand=o.attrs.get("in_hand"), object_pos=list(o.pos))
+    # the giver slides back out along its fingers
+    ee = ctx.spec.end_effectors[plan.giver]
+    ctx.model.set_arm(plan.giver, ctx.arm_q(plan.giver))
+    p_now, r_now = ctx.model.body_pose(ee.hand_body)
+    near_g = ctx.model.body_pairs(ctx.model.hand_bodies[plan.giver], {ob})
+    back = ctx.line(plan.giver, ee.hand_body, "body", r_now, p_now, p_now + RETREAT_M * r_now[:, 2], ctx.arm_q(plan.giver), allowed=near_g)
+    if back is not None:
+        ctx.follow(plan.giver, back, "give_retreat", opening=1.0, allowed=near_g)
+    o = ctx.object(oid)
+    if o.attrs.get("in_hand") != plan.taker:
+        raise SkillFailure(FailureReason.GRASP_LOST, f"'{oid}' dropped during the hand-over", object=oid, object_pos=list(o.pos))
+    return {"object": oid, "from": plan.giver, "to": plan.taker, "object_pos": list(o.pos)}
