@@ -66,6 +66,14 @@ class Appliances:
             raise KeyError(f"no appliance '{appliance}'; known: {sorted(self.powered)}")
         self.powered[appliance] = on
 
+    def busy(self, appliance: str) -> bool:
+        """True while the appliance is working (brewing, heating): its status light is on."""
+        if appliance == "coffee_machine":
+            return self._brew_until is not None
+        if appliance == "kettle":
+            return self._boil_until is not None
+        return False
+
     def mug_content(self, mug: str) -> str | None:
         c = self.contents.get(mug, set())
         if {"hot_water", "instant_coffee"} <= c or "coffee" in c:

@@ -197,6 +197,7 @@ class SimWorld:
                 pos = pos or d.site_xpos[sid].tolist()
             if oid in self.appliances.powered:
                 attrs["powered"] = self.appliances.powered[oid]
+                attrs["busy"] = self.appliances.busy(oid)
             if info.kind == "mug":
                 attrs["contains"] = self.appliances.mug_content(oid)
             if oid in ("kettle", "instant_coffee"):

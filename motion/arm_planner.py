@@ -27,6 +27,8 @@ DEFAULT_TIME_LIMIT_S = 2.0
 # 0.0015 is ~0.012 rad per check, under a centimetre at the hand.
 SEGMENT_FRACTION = 0.0015
 ENDPOINT_TOL = 1e-6
+DENSE_CLEARANCE_FRACTION = 0.5
+REPLANS_ON_DENSE_FAILURE = 1  # a fixed, bounded fallback: one more planner run
 OMPL_SEED = 1
 
 ou.setLogLevel(ou.LogLevel.LOG_WARN)
@@ -61,7 +63,9 @@ class ArmPlanner:
         time_limit_s: float = DEFAULT_TIME_LIMIT_S,
         segment_fraction: float = SEGMENT_FRACTION,
         limits: TimingLimits = DEFAULT_LIMITS,
+        simplify: str = "fast",
     ) -> None:
+        self.simplify = simplify  # "fast": bounded shortcutting; "max": OMPL's simplifyMax
         self.model = model
         self.time_limit_s = time_limit_s
         self.segment_fraction = segment_fraction
@@ -79,7 +83,12 @@ class ArmPlanner:
     ) -> ArmPlan:
         q_now = self.model.arm_q(side)
         try:
-            return self._plan(side, q_start, q_goal, allowed, limits, time_limit_s)
+            plan = self._plan(side, q_start, q_goal, allowed, limits, time_limit_s)
+            for _ in range(REPLANS_ON_DENSE_FAILURE):
+                if plan.status != "invalid_densified_state":
+                    break
+                plan = self._plan(side, q_start, q_goal, allowed, limits, time_limit_s)
+            return plan
         finally:
             self.model.set_arm(side, q_now)  # checks move the arm in the model; put it back
 
@@ -93,6 +102,7 @@ class ArmPlanner:
         time_limit_s: float | None,
     ) -> ArmPlan:
         t0 = time.perf_counter()
+        extra: dict = {}
         q_start = np.asarray(q_start, dtype=np.float64)
         q_goal = np.asarray(q_goal, dtype=np.float64)
         model = self.model
@@ -148,7 +158,10 @@ class ArmPlanner:
             planner = og.RRTConnect(si)
             planner.setProblemDefinition(pdef)
             planner.setup()
+            t_solve = time.perf_counter()
             solved = planner.solve(self.time_limit_s if time_limit_s is None else time_limit_s)
+            extra["solve_s"] = time.perf_counter() - t_solve
+            extra["solve_checks"] = counter[0]
             st = solved.getStatus()
             if st != ob.PlannerStatus.PlannerStatusType.EXACT_SOLUTION:
                 return fail(
@@ -157,7 +170,11 @@ class ArmPlanner:
                 )
             path = pdef.getSolutionPath()
             # 5. simplify
-            og.PathSimplifier(si).simplifyMax(path)
+            t_simplify = time.perf_counter()
+            n_raw = path.getStateCount()
+            self._simplify(og.PathSimplifier(si), path)
+            extra["simplify_s"] = time.perf_counter() - t_simplify
+            extra["raw_waypoints"] = n_raw
             waypoints = np.array([path.getState(i)[0:dim] for i in range(path.getStateCount())])
             status = "exact_solution"
             if (
@@ -172,13 +189,26 @@ class ArmPlanner:
                     return fail("invalid_simplified_path", "the simplified path has a segment in collision")
 
         traj = time_parameterize(waypoints, limits or self.limits)
-        bad = self.first_invalid(side, traj.q, allowed, counter)
+        # samples between two motion checks may graze the planning clearance; half of it must hold
+        bad = self.first_invalid(
+            side, traj.q, allowed, counter, clearance=self.model.clearance * DENSE_CLEARANCE_FRACTION
+        )
         if bad is not None:
             return fail(
                 "invalid_densified_state",
                 f"densified state {bad} at t={traj.times[bad]:.2f}s is in collision",
             )
-        return ArmPlan(side, status, waypoints, traj, time.perf_counter() - t0, None, "", counter[0])
+        return ArmPlan(side, status, waypoints, traj, time.perf_counter() - t0, None, "", counter[0], extra)
+
+    def _simplify(self, simplifier: og.PathSimplifier, path: og.PathGeometric) -> None:
+        """Shortcut and drop vertices with fixed step counts (no time budget: deterministic)."""
+        if self.simplify == "max":
+            simplifier.simplifyMax(path)
+            return
+        simplifier.reduceVertices(path)
+        simplifier.collapseCloseVertices(path)
+        simplifier.partialShortcutPath(path, 20, 5)
+        simplifier.reduceVertices(path)
 
     # --- checks -----------------------------------------------------------------------
     def resolution(self, side: str) -> float:

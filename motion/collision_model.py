@@ -271,7 +271,7 @@ class CollisionModel:
                 out.append(Collision(m.body(b[i, 0]).name, m.body(b[i, 1]).name, float(dist[i])))
                 if first_only:
                     return out
-        out += self._cross_arm(side, first_only)
+        out += self._cross_arm(side, first_only, self._allowed_matrix(side, allowed))
         return out
 
     def _moving_mask(self, side: str) -> np.ndarray:
@@ -297,7 +297,7 @@ class CollisionModel:
             self._allowed_cache[key] = mat
         return mat
 
-    def _cross_arm(self, side: str, first_only: bool) -> list[Collision]:
+    def _cross_arm(self, side: str, first_only: bool, allowed: np.ndarray) -> list[Collision]:
         """The two arms never collide in the simulator's filters; a plan must still keep them apart."""
         m, d = self.model, self.data
         other = next(s for s in self.arm_bodies if s != side)
@@ -311,6 +311,8 @@ class CollisionModel:
         fromto = np.zeros(6)
         for i, j in zip(*np.nonzero(near), strict=True):
             g1, g2 = int(mine[i]), int(theirs[j])
+            if allowed[m.geom_bodyid[g1], m.geom_bodyid[g2]]:
+                continue
             dist = mujoco.mj_geomDistance(m, d, g1, g2, 0.01, fromto)
             if dist < 0.0:
                 out.append(

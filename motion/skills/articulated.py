@@ -45,7 +45,9 @@ class OperatePlan:
 
 def find_articulation(ctx: SkillContext, target: str) -> Articulation:
     m, d = ctx.model.model, ctx.model.data
-    candidates = [f"{target}_handle"] + [f"{m.body(b).name}_handle" for b in range(m.nbody) if m.body(b).name.startswith(target)]
+    candidates = [f"{target}_handle"] + [
+        f"{m.body(b).name}_handle" for b in range(m.nbody) if m.body(b).name.startswith(target)
+    ]
     for name in candidates:
         g = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_GEOM, name)
         if g < 0:
@@ -54,7 +56,9 @@ def find_articulation(ctx: SkillContext, target: str) -> Articulation:
         if m.body_jntnum[b] < 1:
             continue
         j = int(m.body_jntadr[b])
-        kind = {int(mujoco.mjtJoint.mjJNT_HINGE): "hinge", int(mujoco.mjtJoint.mjJNT_SLIDE): "slide"}.get(int(m.jnt_type[j]))
+        kind = {int(mujoco.mjtJoint.mjJNT_HINGE): "hinge", int(mujoco.mjtJoint.mjJNT_SLIDE): "slide"}.get(
+            int(m.jnt_type[j])
+        )
         if kind is None:
             continue
         lo, hi = m.jnt_range[j]
@@ -71,7 +75,11 @@ def find_articulation(ctx: SkillContext, target: str) -> Articulation:
             handle=g,
             open_value=float(np.sign(far) * min(abs(far), amount)),
         )
-    raise SkillFailure(FailureReason.PRECONDITION_FAILED, f"'{target}' has no handle on a hinged or sliding part", target=target)
+    raise SkillFailure(
+        FailureReason.PRECONDITION_FAILED,
+        f"'{target}' has no handle on a hinged or sliding part",
+        target=target,
+    )
 
 
 def _moved(art: Articulation, delta: float, p: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -84,7 +92,9 @@ def _moved(art: Articulation, delta: float, p: np.ndarray, r: np.ndarray) -> tup
     return art.anchor + rot @ (p - art.anchor), rot @ r
 
 
-def plan_operate(ctx: SkillContext, art: Articulation, q_from: float, q_to: float, hand: str | None = None) -> OperatePlan:
+def plan_operate(
+    ctx: SkillContext, art: Articulation, q_from: float, q_to: float, hand: str | None = None
+) -> OperatePlan:
     """Grasp of the handle and the arm's joint path that moves the part from q_from to q_to."""
     m, d = ctx.model.model, ctx.model.data
     handle = d.geom_xpos[art.handle].copy()
@@ -93,10 +103,23 @@ def plan_operate(ctx: SkillContext, art: Articulation, q_from: float, q_to: floa
     vertical_bar = size[2] >= max(size[0], size[1])
     touch = {art.body, art.parent}
     grasp = plan_grasp_at(
-        ctx, side, handle, float(size[2]), touch, heights=(0.0,), pitches=(0.0, 0.35), roll=0.0 if vertical_bar else np.pi / 2
+        ctx,
+        side,
+        handle,
+        float(size[2]),
+        touch,
+        heights=(0.0,),
+        pitches=(0.0, 0.35),
+        roll=0.0 if vertical_bar else np.pi / 2,
     )
     if grasp is None:
-        raise SkillFailure(FailureReason.UNREACHABLE, f"the {side} hand cannot grasp the handle of '{art.target}'", target=art.target, hand=side, handle=handle.tolist())
+        raise SkillFailure(
+            FailureReason.UNREACHABLE,
+            f"the {side} hand cannot grasp the handle of '{art.target}'",
+            target=art.target,
+            hand=side,
+            handle=handle.tolist(),
+        )
     site = ctx.spec.end_effectors[side].grasp_site
     allowed = ctx.model.body_pairs(ctx.model.hand_bodies[side], touch)
     path = [grasp.approach[-1]]
@@ -107,7 +130,9 @@ def plan_operate(ctx: SkillContext, art: Articulation, q_from: float, q_to: floa
             raise SkillFailure(
                 FailureReason.UNREACHABLE,
                 f"the {side} hand cannot follow the handle of '{art.target}' to {q:+.2f} ({art.kind})",
-                target=art.target, hand=side, reached=float(q),
+                target=art.target,
+                hand=side,
+                reached=float(q),
             )
         path.append(nxt)
     return OperatePlan(side, grasp, np.asarray(path))
@@ -116,7 +141,11 @@ def plan_operate(ctx: SkillContext, art: Articulation, q_from: float, q_to: floa
 def operate(ctx: SkillContext, subgoal: Subgoal, opening: bool) -> dict:
     target = subgoal.args.get("target") or subgoal.args.get("obj")
     if not target:
-        raise SkillFailure(FailureReason.PRECONDITION_FAILED, f"{subgoal.skill} needs args['target']", args=dict(subgoal.args))
+        raise SkillFailure(
+            FailureReason.PRECONDITION_FAILED,
+            f"{subgoal.skill} needs args['target']",
+            args=dict(subgoal.args),
+        )
     t = ctx.object(target)
     if t.attrs.get("open") is opening:
         return {"target": target, "open": opening, "note": "already " + ("open" if opening else "closed")}
@@ -134,7 +163,16 @@ def operate(ctx: SkillContext, subgoal: Subgoal, opening: bool) -> dict:
     ee = ctx.spec.end_effectors[side]
     ctx.model.set_arm(side, ctx.arm_q(side))
     p_now, r_now = ctx.model.site_pose(ee.grasp_site)
-    back = ctx.line(side, ee.grasp_site, "site", r_now, p_now, p_now + RETREAT_M * r_now[:, 2], ctx.arm_q(side), allowed=touch)
+    back = ctx.line(
+        side,
+        ee.grasp_site,
+        "site",
+        r_now,
+        p_now,
+        p_now + RETREAT_M * r_now[:, 2],
+        ctx.arm_q(side),
+        allowed=touch,
+    )
     if back is not None:
         ctx.follow(side, back, "retreat_handle", opening=1.0, allowed=touch)
     t = ctx.object(target)
@@ -142,6 +180,7 @@ def operate(ctx: SkillContext, subgoal: Subgoal, opening: bool) -> dict:
         raise SkillFailure(
             FailureReason.PRECONDITION_FAILED,
             f"'{target}' is not {'open' if opening else 'closed'} after moving its handle",
-            target=target, open=t.attrs.get("open"),
+            target=target,
+            open=t.attrs.get("open"),
         )
     return {"target": target, "open": opening, "hand": side}

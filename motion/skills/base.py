@@ -181,6 +181,20 @@ class SkillContext:
         self._check(res, label)
         return res
 
+    def hold(self, duration_s: float, label: str) -> MotionResult:
+        """Keep every reference where it is for `duration_s` of sim time (e.g. while a machine works)."""
+        req = MotionRequest(
+            seq=self._next_seq(),
+            times=np.zeros(0),
+            arm_q=np.zeros((0, len(self.arm_cmd))),
+            gripper=np.zeros((0, 2)),
+            settle_s=duration_s,
+            label=f"{self.skill}:{label}",
+        )
+        res = self._execute(req)
+        self._check(res, label)
+        return res
+
     def gripper(
         self, side: str, opening: float, duration_s: float = 0.6, settle_s: float = 0.4
     ) -> MotionResult:
@@ -417,6 +431,24 @@ def shoulder_pos(ctx: SkillContext, side: str) -> np.ndarray:
     m = ctx.model.model
     jid = m.joint(ctx.spec.joint_groups[ctx.spec.end_effectors[side].arm][0]).id
     return ctx.model.data.xpos[m.jnt_bodyid[jid]].copy()
+
+
+def arm_reach(ctx: SkillContext, side: str, site: str) -> float:
+    """Shoulder-to-site distance with the arm straight (all arm joints at zero): nothing farther
+    can be reached, so IK need not be tried."""
+    m = ctx.model
+    q_saved = m.arm_q(side)
+    m.set_arm(side, np.zeros(len(q_saved)))
+    reach = float(np.linalg.norm(m.site_pose(site)[0] - shoulder_pos(ctx, side)))
+    m.set_arm(side, q_saved)
+    return reach
+
+
+def out_of_reach(ctx: SkillContext, side: str, site: str, point: np.ndarray, margin: float = 0.02) -> bool:
+    return (
+        float(np.linalg.norm(np.asarray(point) - shoulder_pos(ctx, side)))
+        > arm_reach(ctx, side, site) + margin
+    )
 
 
 def rot_z(a: float) -> np.ndarray:

@@ -23,6 +23,7 @@ from motion.skills.base import (
     approach_rot,
     hand_for,
     object_extent,
+    out_of_reach,
     shoulder_pos,
     support_bodies,
 )
@@ -32,6 +33,7 @@ YAW_OFFSETS = (0.0, -0.35, 0.35, -0.7, 0.7)  # around the shoulder-to-object dir
 HEIGHTS = (0.3, 0.6)  # grasp height above the object's centre, in half heights
 PREGRASP_BACK_M = 0.10
 LIFT_M = 0.07
+NEAR_CLEARANCE_M = 0.004  # the last centimetres to an object: slow, and closer to its neighbours
 MIN_RISE_FRACTION = 0.5  # the object must rise at least this share of the lift
 
 
@@ -68,6 +70,8 @@ def plan_grasp_at(
     the approach axis (pi/2 pinches a horizontal bar from above and below).
     """
     site = ctx.spec.end_effectors[side].grasp_site
+    if out_of_reach(ctx, side, site, center):
+        return None
     near_obj = ctx.model.body_pairs(ctx.model.hand_bodies[side], touch)
     d = center - shoulder_pos(ctx, side)
     yaw0 = float(np.arctan2(d[1], d[0]))
@@ -131,15 +135,35 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
     near_obj = ctx.model.body_pairs(ctx.model.hand_bodies[side], obj_body)
 
     ctx.move_arm(side, grasp.q_pre, "pregrasp", opening=1.0)
-    # the base sways while the arm moves: solve the approach again from where the hand is now
+    # the body sways as the arm reaches out: correct the pre-grasp from the measured pose, then
+    # solve the approach again from where the hand is now (slow, close: near clearance)
     o = ctx.object(oid)
     target = np.asarray(o.pos, dtype=np.float64) + (grasp.grasp_pos - center)
     pre = target - PREGRASP_BACK_M * (-grasp.rot[:, 2])
+    ctx.servo(side, IKTarget(site, pre, grasp.rot), "pregrasp_servo", opening=1.0, clearance=NEAR_CLEARANCE_M)
     path = ctx.line(
-        side, site, "site", grasp.rot, _site_pos(ctx, side, site), target, ctx.arm_q(side), allowed=near_obj
+        side,
+        site,
+        "site",
+        grasp.rot,
+        _site_pos(ctx, side, site),
+        target,
+        ctx.arm_q(side),
+        allowed=near_obj,
+        clearance=NEAR_CLEARANCE_M,
     )
     if path is None:
-        path = ctx.line(side, site, "site", grasp.rot, pre, target, ctx.arm_q(side), allowed=near_obj)
+        path = ctx.line(
+            side,
+            site,
+            "site",
+            grasp.rot,
+            pre,
+            target,
+            ctx.arm_q(side),
+            allowed=near_obj,
+            clearance=NEAR_CLEARANCE_M,
+        )
     if path is None:
         raise SkillFailure(
             FailureReason.UNREACHABLE,
@@ -148,7 +172,7 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
             hand=side,
         )
     grasp = GraspPlan(grasp.index, grasp.rot, target, pre, path[0], path)
-    ctx.follow(side, path, "approach", opening=1.0, allowed=near_obj)
+    ctx.follow(side, path, "approach", opening=1.0, allowed=near_obj, clearance=NEAR_CLEARANCE_M)
     ctx.gripper(side, 0.0)
     o = ctx.object(oid)
     if o.attrs.get("in_hand") != side:
@@ -182,6 +206,8 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
             hand=side,
         )
     ctx.follow(side, path, "lift", opening=0.0, allowed=lift_allowed)
+    lifted = IKTarget(site, grasp.grasp_pos + [0.0, 0.0, LIFT_M], grasp.rot)
+    ctx.servo(side, lifted, "lift_servo", opening=0.0, allowed=lift_allowed, tol_m=0.01, iters=2)
     o = ctx.object(oid)
     rise = float(o.pos[2]) - z0
     if o.attrs.get("in_hand") != side or rise < MIN_RISE_FRACTION * LIFT_M:

@@ -9,6 +9,7 @@ is the observed object at rest inside the region and out of the hand.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import mujoco
@@ -19,7 +20,8 @@ from motion.ik import IKTarget
 from motion.skills.base import SkillContext, SkillFailure, object_extent, rot_z, shoulder_pos
 
 ABOVE_M = 0.08
-DROP_M = 0.01  # release with the object's bottom this far above the surface
+NEAR_CLEARANCE_M = 0.004  # while setting down, the hand may come this close to the surface
+DROPS_M = (0.01, 0.025)  # release heights of the object's bottom, tried in order (a low grasp needs more)
 RETREAT_M = 0.10
 SPOT_STEP_M = 0.05
 MAX_SPOTS = 6
@@ -99,16 +101,21 @@ def plan_place(ctx: SkillContext, side: str, oid: str, target: str) -> PlacePlan
         z, support = surface_under(ctx, xy, center[2] + half[2], ob)
         if support < 0:
             continue
-        goal = np.array([xy[0], xy[1], z + half_h + DROP_M])
+        ground = np.array([xy[0], xy[1], z + half_h])
         yaw_goal = float(np.arctan2(xy[1] - sh[1], xy[0] - sh[0]))
         allowed = ctx.model.body_pairs({ob}, {support})
-        for dyaw in YAW_OFFSETS:
+        for drop, dyaw in itertools.product(DROPS_M, YAW_OFFSETS):
+            goal = ground + [0.0, 0.0, drop]
             rz = rot_z(yaw_goal - yaw_now + dyaw)
             rot = rz @ r_h
             low = goal + rz @ offset
             above = low + [0.0, 0.0, ABOVE_M]
             q_low = ctx.solve(
-                side, IKTarget(ee.hand_body, low, rot, frame_type="body"), "place", allowed=allowed
+                side,
+                IKTarget(ee.hand_body, low, rot, frame_type="body"),
+                "place",
+                allowed=allowed,
+                clearance=NEAR_CLEARANCE_M,
             )
             if q_low is None:
                 continue
@@ -117,7 +124,20 @@ def plan_place(ctx: SkillContext, side: str, oid: str, target: str) -> PlacePlan
             )
             if q_above is None:
                 continue
-            if ctx.line(side, ee.hand_body, "body", rot, above, low, q_above, allowed=allowed) is None:
+            if (
+                ctx.line(
+                    side,
+                    ee.hand_body,
+                    "body",
+                    rot,
+                    above,
+                    low,
+                    q_above,
+                    allowed=allowed,
+                    clearance=NEAR_CLEARANCE_M,
+                )
+                is None
+            ):
                 continue
             return PlacePlan(np.asarray(xy), rot, low, above, q_above, support)
     return None
@@ -172,7 +192,17 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
     # the base sways while the arm moves: lower from where the hand is now
     ctx.model.set_arm(side, ctx.arm_q(side))
     p_now, _ = ctx.model.body_pose(ee.hand_body)
-    path = ctx.line(side, ee.hand_body, "body", plan.rot, p_now, plan.low, ctx.arm_q(side), allowed=allowed)
+    path = ctx.line(
+        side,
+        ee.hand_body,
+        "body",
+        plan.rot,
+        p_now,
+        plan.low,
+        ctx.arm_q(side),
+        allowed=allowed,
+        clearance=NEAR_CLEARANCE_M,
+    )
     if path is None:
         raise SkillFailure(
             FailureReason.UNREACHABLE,
@@ -180,7 +210,7 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
             object=oid,
             target=target,
         )
-    ctx.follow(side, path, "lower", opening=0.0, allowed=allowed)
+    ctx.follow(side, path, "lower", opening=0.0, allowed=allowed, clearance=NEAR_CLEARANCE_M)
     ctx.gripper(side, 1.0, settle_s=0.5)
 
     # slide back out along the fingers, then the object must stand in the region on its own

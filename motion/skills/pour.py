@@ -42,7 +42,9 @@ def plan_pour(ctx: SkillContext, oid: str, target: str) -> PourPlan:
     o = ctx.object(oid)
     side = o.attrs.get("in_hand")
     if side not in ctx.spec.end_effectors:
-        raise SkillFailure(FailureReason.PRECONDITION_FAILED, f"not holding '{oid}': pick it first", object=oid)
+        raise SkillFailure(
+            FailureReason.PRECONDITION_FAILED, f"not holding '{oid}': pick it first", object=oid
+        )
     t = ctx.object(target)
     ee = ctx.spec.end_effectors[side]
     ob = ctx.model.object_body[oid]
@@ -79,17 +81,34 @@ def plan_pour(ctx: SkillContext, oid: str, target: str) -> PourPlan:
         move = ctx.planner.plan(side, ctx.arm_q(side), q_above)
         if move.ok:
             return PourPlan(side, q_above, move, np.asarray(path))
-    raise SkillFailure(FailureReason.UNREACHABLE, f"cannot tilt '{oid}' over '{target}' with the {side} hand", object=oid, target=target, hand=side)
+    raise SkillFailure(
+        FailureReason.UNREACHABLE,
+        f"cannot tilt '{oid}' over '{target}' with the {side} hand",
+        object=oid,
+        target=target,
+        hand=side,
+    )
 
 
 def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
     oid = subgoal.args.get("obj") or subgoal.args.get("object")
     target = subgoal.args.get("target")
     if not oid or not target:
-        raise SkillFailure(FailureReason.PRECONDITION_FAILED, "pour needs args['obj'] and args['target']", args=dict(subgoal.args))
+        raise SkillFailure(
+            FailureReason.PRECONDITION_FAILED,
+            "pour needs args['obj'] and args['target']",
+            args=dict(subgoal.args),
+        )
     before = ctx.object(target).attrs.get("contains")
     plan = plan_pour(ctx, oid, target)
-    ctx.emit_plan(plan.side, "pour_above", plan.move.waypoints, plan.move.planning_time_s, plan.move.status, plan.move.trajectory)
+    ctx.emit_plan(
+        plan.side,
+        "pour_above",
+        plan.move.waypoints,
+        plan.move.planning_time_s,
+        plan.move.status,
+        plan.move.trajectory,
+    )
     ctx.send(plan.side, plan.move.trajectory, "pour_above", opening=0.0)
     ctx.follow(plan.side, plan.tilt, "tilt", opening=0.0, settle_s=HOLD_S)
     ctx.follow(plan.side, plan.tilt[::-1], "untilt", opening=0.0)
@@ -97,5 +116,11 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
     if ctx.object(oid).attrs.get("in_hand") != plan.side:
         raise SkillFailure(FailureReason.GRASP_LOST, f"'{oid}' slipped out while pouring", object=oid)
     if t.attrs.get("contains") == before:
-        raise SkillFailure(FailureReason.PRECONDITION_FAILED, f"nothing flowed from '{oid}' into '{target}'", object=oid, target=target, contains=before)
+        raise SkillFailure(
+            FailureReason.PRECONDITION_FAILED,
+            f"nothing flowed from '{oid}' into '{target}'",
+            object=oid,
+            target=target,
+            contains=before,
+        )
     return {"object": oid, "target": target, "contains": t.attrs.get("contains")}

@@ -66,6 +66,10 @@ def finger_overhang(ctx: SkillContext, side: str) -> float:
     return reach
 
 
+MAX_APPLIANCE_WAIT_S = 5.0
+APPLIANCE_POLL_S = 0.25
+
+
 def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
     target = subgoal.args.get("target") or subgoal.args.get("obj")
     if not target:
@@ -160,12 +164,24 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
             hand=side,
             travel_m=travel,
         )
+    # The press started the appliance: wait (bounded) until it reports it has finished, so
+    # the subgoal's effect (a full mug) is there to observe when the skill returns.
+    waited = 0.0
+    while ctx.object(target).attrs.get("busy") and waited < MAX_APPLIANCE_WAIT_S:
+        ctx.hold(APPLIANCE_POLL_S, "wait_appliance")
+        ctx.observe()
+        waited += APPLIANCE_POLL_S
     t = ctx.object(target)
+    if t.attrs.get("busy"):
+        raise SkillFailure(
+            FailureReason.TIMEOUT, f"'{target}' was still busy {waited:.1f} s after the press", target=target
+        )
     return {
         "target": target,
         "hand": side,
-        "travel_m": round(travel, 4),
-        "lateral_error_m": round(lateral, 4),
+        "waited_s": round(waited, 2),
+        "travel_m": round(float(travel), 4),
+        "lateral_error_m": round(float(lateral), 4),
         "powered": t.attrs.get("powered"),
     }
 

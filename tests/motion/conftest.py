@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from motion_rig import make_rig, unstick_button
+from motion_rig import make_rig
 
 from motion.executor import SkillExecutor
 from scenarios.world import build_world
@@ -20,10 +20,11 @@ def fresh_kitchen(spec):
 @pytest.fixture
 def rig(fresh_kitchen):
     """(world, sim, loop, executor, events) with the balance stand-in on the legs."""
-    unstick_button(fresh_kitchen)
     sim, loop = make_rig(fresh_kitchen)
     events: list[dict] = []
-    ex = SkillExecutor(fresh_kitchen, loop, on_event=lambda kind, payload: events.append({"kind": kind, **payload}))
+    ex = SkillExecutor(
+        fresh_kitchen, loop, on_event=lambda kind, payload: events.append({"kind": kind, **payload})
+    )
     ex.observe()
     return fresh_kitchen, sim, loop, ex, events
 
@@ -51,7 +52,9 @@ def arm_pose_for(spec):
 
     ik = ArmIK(spec)
 
-    def solve(side: str, pos, yaw: float = 0.0, pitch: float = 0.35, base=(0.0, 0.0), model=None) -> np.ndarray:
+    def solve(
+        side: str, pos, yaw: float = 0.0, pitch: float = 0.35, base=(0.0, 0.0), model=None
+    ) -> np.ndarray:
         """`model` (a CollisionModel) makes the pose collision-free as well."""
         accept = None
         if model is not None:
@@ -64,7 +67,9 @@ def arm_pose_for(spec):
 
         res = ik.solve(
             side,
-            IKTarget(spec.end_effectors[side].grasp_site, np.asarray(pos, dtype=float), approach_rot(yaw, pitch)),
+            IKTarget(
+                spec.end_effectors[side].grasp_site, np.asarray(pos, dtype=float), approach_rot(yaw, pitch)
+            ),
             spec.default_q,
             np.array([base[0], base[1], spec.base_height]),
             np.array([1.0, 0.0, 0.0, 0.0]),

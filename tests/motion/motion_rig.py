@@ -52,31 +52,3 @@ def make_rig(
     sim = SimWorld(world, seed=seed, robot_xy_yaw=robot_xy_yaw)
     legs = AnkleBalanceController(world.robot) if balance else HoldController(world.robot)
     return sim, ControlLoop(world.robot, sim, legs)
-
-
-def unstick_button(world: World, appliance: str = "coffee_machine") -> bool:
-    """Scene workaround: let the button slide through the housing it overlaps.
-
-    The housing is welded to the world, so MuJoCo's parent/child filter does not exclude the
-    pair: the button rests jammed (-3.7 mm, below its range) and cannot travel the 8 mm that
-    count as pressed. Making the button collide only with the robot's fingers (contype 0,
-    conaffinity 4 = the arm bit) frees it. Returns True if the scene needed it; remove once
-    kitchen.xml excludes the pair.
-    """
-    import mujoco
-
-    m = world.model
-    bid = m.body(f"{appliance}_button").id
-    d = mujoco.MjData(m)
-    mujoco.mj_forward(m, d)
-    housing = m.body(appliance).id
-    touching = any(
-        {int(m.geom_bodyid[c.geom1]), int(m.geom_bodyid[c.geom2])} == {bid, housing}
-        for c in d.contact[: d.ncon]
-    )
-    if touching:
-        for g in range(m.ngeom):
-            if m.geom_bodyid[g] == bid:
-                m.geom_contype[g] = 0
-                m.geom_conaffinity[g] = 4
-    return touching

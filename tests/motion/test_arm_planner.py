@@ -20,10 +20,16 @@ def planner(kitchen):
     return ArmPlanner(model, time_limit_s=5.0)
 
 
+def nearest_mug(model) -> np.ndarray:
+    mugs = [model.data.body(m).xpos.copy() for m in ("mug_red", "mug_blue")]
+    return min(mugs, key=lambda p: np.linalg.norm(p[:2]))
+
+
 def test_plans_around_the_mug_and_every_sample_is_free(planner, arm_pose_for):
-    # the hand goes from the right of the red mug to its left: straight through it is blocked
-    start = arm_pose_for("right", (0.40, -0.24, 0.80), model=planner.model)
-    goal = arm_pose_for("right", (0.40, 0.0, 0.80), model=planner.model)
+    # the hand goes from the right of the nearest mug to its left: straight through it is blocked
+    x, y, _ = nearest_mug(planner.model)
+    start = arm_pose_for("right", (x - 0.04, y - 0.11, 0.80), model=planner.model)
+    goal = arm_pose_for("right", (x, y + 0.12, 0.80), model=planner.model)
     assert not planner.segment_valid("right", start, goal)
     plan = planner.plan("right", start, goal)
     assert plan.ok, plan.detail

@@ -59,7 +59,9 @@ def test_executor_accepts_any_motion_client(fresh_kitchen):
         def execute(self, req):
             from bridge.messages import MotionResult
 
-            return MotionResult(seq=req.seq, status="bridge_down", detail="no reply in 2 s", state=None, world=None)
+            return MotionResult(
+                seq=req.seq, status="bridge_down", detail="no reply in 2 s", state=None, world=None
+            )
 
     ex = SkillExecutor(fresh_kitchen, Down())
     res = ex.run(Subgoal("pick", {"obj": "mug_red"}))

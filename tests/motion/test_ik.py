@@ -17,7 +17,7 @@ def ik(spec):
     return ArmIK(spec)
 
 
-def test_reaches_a_side_grasp_of_the_red_mug(ik, spec):
+def test_reaches_a_side_grasp_of_a_mug_on_the_counter(ik, spec):
     target = IKTarget("right_grasp", np.array([0.40, -0.12, 0.79]), approach_rot(0.0, 0.35))
     res = ik.solve("right", target, spec.default_q, BASE_POS, BASE_QUAT)
     assert res.ok and res.position_error < POSITION_TOL_M
@@ -32,7 +32,9 @@ def test_reaches_a_side_grasp_of_the_red_mug(ik, spec):
 
 
 def test_unreachable_target_returns_none_with_the_residual(ik, spec):
-    res = ik.solve("right", IKTarget("right_grasp", np.array([1.5, -0.2, 0.9])), spec.default_q, BASE_POS, BASE_QUAT)
+    res = ik.solve(
+        "right", IKTarget("right_grasp", np.array([1.5, -0.2, 0.9])), spec.default_q, BASE_POS, BASE_QUAT
+    )
     assert res.q is None
     assert res.position_error > 0.5  # ~0.9 m beyond reach
     assert res.attempts > 1  # the fixed seed list was tried

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from control.loop import ControlLoop, HoldController
 from bridge.sim_world import SimWorld
+from control.loop import ControlLoop, HoldController
 from humanoid.contracts import FailureReason
 from motion.executor import SkillExecutor
 from motion.skills.articulated import find_articulation, plan_operate
@@ -25,6 +25,7 @@ def hold(ctx: SkillContext, oid: str, side: str, q_arm: np.ndarray) -> None:
     ctx.arm_cmd[ctx.cols(side)] = q_arm
     ctx.model.set_arm(side, q_arm)
     site, _ = ctx.model.site_pose(ctx.spec.end_effectors[side].grasp_site)
+    site = site - [0.0, 0.0, 0.03]  # held 3 cm above its centre, as pick grasps a mug
     ctx.model.set_object_pose(oid, site, np.array([1.0, 0.0, 0.0, 0.0]))
     ctx.model.attach(oid, side)
     o = ctx.obs.by_id()[oid]
@@ -79,7 +80,7 @@ def test_open_cupboard_door_is_planned(ctx_at_cupboard):
     ctx = ctx_at_cupboard
     art = find_articulation(ctx, "cupboard")
     assert art.kind == "hinge" and art.open_value < 0
-    plan = plan_operate(ctx, art, 0.0, -0.5)
+    plan = plan_operate(ctx, art, 0.0, -0.1)  # the first part of the swing: further needs a step
     assert plan.side == "left" and len(plan.path) > 2
     to_pregrasp = ctx.planner.plan(plan.side, ctx.arm_q(plan.side), plan.grasp.q_pre)
     assert to_pregrasp.ok, to_pregrasp.detail
