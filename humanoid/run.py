@@ -79,14 +79,27 @@ class _SkillRunner:
     """Adapts the motion layer's executor to the planner's `SkillRunner` protocol, and notices
     a dead simulator or control process so the failure names the culprit."""
 
-    def __init__(self, executor, children: list[Child]) -> None:
+    def __init__(self, executor, children: list[Child], sim_time_limit_s: float) -> None:
         self.executor = executor
         self.children = children
+        self.sim_time_limit_s = sim_time_limit_s
 
     def _dead_child(self) -> Child | None:
         return next((c for c in self.children if not c.alive()), None)
 
     def run(self, subgoal):
+        from humanoid.contracts import FailureReason, SkillResult
+
+        now = self.executor.ctx.state.sim_time if self.executor.ctx.state else 0.0
+        if now > self.sim_time_limit_s:
+            return SkillResult(
+                subgoal=subgoal,
+                succeeded=False,
+                reason=FailureReason.TIMEOUT,
+                message=f"the scenario's sim time limit of {self.sim_time_limit_s:.0f} s is used up ({now:.1f} s)",
+                sim_time_start=now,
+                sim_time_end=now,
+            )
         result = self.executor.run(subgoal)
         dead = self._dead_child()
         if dead is not None and not result.succeeded:
@@ -156,7 +169,7 @@ def run(opts: RunOptions, out: TextIO = sys.stdout) -> int:
             console.event(kind, payload)
 
         executor = SkillExecutor(world, _TracedControl(control, trace, console), on_event=on_event)
-        runner = _SkillRunner(executor, children)
+        runner = _SkillRunner(executor, children, sc.sim_time_limit_s)
         result = run_planner(opts.command, runner, on_event=on_event)
         final_world = control.observe() if all(c.alive() for c in children) else None
         sim_time = final_world.sim_time if final_world else None
