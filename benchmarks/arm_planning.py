@@ -28,14 +28,14 @@ from scenarios.world import build_world
 
 # (name, arm, site kind, position, yaw, pitch): poses the skills ask for in the kitchen
 TARGETS = (
-    ("pregrasp_mug_red", "right", "grasp", (0.30, -0.12, 0.80), 0.0, 0.35),
-    ("pregrasp_mug_blue", "right", "grasp", (0.42, -0.28, 0.80), -0.3, 0.35),
-    ("above_user", "right", "grasp", (0.40, -0.40, 0.92), -0.5, 0.35),
-    ("right_of_mug_red", "right", "grasp", (0.40, -0.24, 0.80), 0.0, 0.35),
-    ("left_of_mug_red", "right", "grasp", (0.40, 0.0, 0.80), 0.0, 0.35),
+    ("pregrasp_mug_red", "right", "grasp", (0.34, -0.22, 0.80), 0.0, 0.35),
+    ("right_of_mug_red", "right", "grasp", (0.42, -0.33, 0.80), 0.0, 0.35),
+    ("left_of_mug_red", "right", "grasp", (0.42, -0.10, 0.80), 0.0, 0.35),
+    ("above_user_right", "right", "grasp", (0.36, -0.03, 0.92), 0.3, 0.35),
+    ("pregrasp_mug_blue", "left", "grasp", (0.28, 0.10, 0.80), 0.0, 0.35),
     ("above_coffee_slot", "left", "grasp", (0.40, 0.30, 0.90), 0.2, 0.35),
     ("prepress_button", "left", "tip", (0.45, 0.235, 0.95), 0.0, 0.0),
-    ("pregrasp_left_mug", "left", "grasp", (0.28, 0.08, 0.80), -0.3, 0.35),
+    ("above_user_left", "left", "grasp", (0.36, -0.03, 0.92), -0.3, 0.35),
 )
 
 
@@ -102,6 +102,7 @@ def main() -> None:
         t0 = time.perf_counter()
         straight = planner.segment_valid(side, qa, qb)
         t_line = time.perf_counter() - t0
+        model.set_arm(side, rest[side])  # the check leaves the arm posed; the other arm's queries see it
         times, statuses, lengths, durations, solve, simp = [], [], [], [], [], []
         for _ in range(args.rounds):
             plan = planner.plan(side, qa, qb)

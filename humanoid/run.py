@@ -165,9 +165,13 @@ def run(opts: RunOptions, out: TextIO = sys.stdout) -> int:
         trace.write("/timing", {"name": "startup", "seconds": time.monotonic() - wall_start})
 
         def on_event(kind: str, payload: dict) -> None:
-            trace.write(EVENT_TOPICS.get(kind, "/planner/event"), {"event": kind, **payload}, sim_time=payload.get("sim_time"))
+            sim_time = payload.get("sim_time")
+            if sim_time is None and executor is not None and executor.ctx.state is not None:
+                sim_time = executor.ctx.state.sim_time  # the robot's clock when the event happened
+            trace.write(EVENT_TOPICS.get(kind, "/planner/event"), {"event": kind, **payload}, sim_time=sim_time)
             console.event(kind, payload)
 
+        executor = None
         executor = SkillExecutor(world, _TracedControl(control, trace, console), on_event=on_event)
         runner = _SkillRunner(executor, children, sc.sim_time_limit_s)
         result = run_planner(opts.command, runner, on_event=on_event)

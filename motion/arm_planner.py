@@ -28,7 +28,12 @@ DEFAULT_TIME_LIMIT_S = 2.0
 SEGMENT_FRACTION = 0.0015
 ENDPOINT_TOL = 1e-6
 DENSE_CLEARANCE_FRACTION = 0.5
-REPLANS_ON_DENSE_FAILURE = 1  # a fixed, bounded fallback: one more planner run
+REPLANS = 1  # a fixed, bounded fallback: one more planner run
+# Worth one more run: checks finer than OMPL's motion validator rejected what it accepted, or a
+# hard query (e.g. carrying a mug past another one, ~0.7-1.7 s) ran out of its wall-time limit
+# on a loaded CPU.
+REPLAN_TIME_FACTOR = 2.0  # the one re-plan may take this many times the time limit
+REPLAN_STATUSES = ("invalid_densified_state", "invalid_simplified_path", "approximate_solution", "timeout")
 OMPL_SEED = 1
 
 ou.setLogLevel(ou.LogLevel.LOG_WARN)
@@ -84,10 +89,11 @@ class ArmPlanner:
         q_now = self.model.arm_q(side)
         try:
             plan = self._plan(side, q_start, q_goal, allowed, limits, time_limit_s)
-            for _ in range(REPLANS_ON_DENSE_FAILURE):
-                if plan.status != "invalid_densified_state":
+            for _ in range(REPLANS):
+                if plan.status not in REPLAN_STATUSES:
                     break
-                plan = self._plan(side, q_start, q_goal, allowed, limits, time_limit_s)
+                limit = (self.time_limit_s if time_limit_s is None else time_limit_s) * REPLAN_TIME_FACTOR
+                plan = self._plan(side, q_start, q_goal, allowed, limits, limit)
             return plan
         finally:
             self.model.set_arm(side, q_now)  # checks move the arm in the model; put it back

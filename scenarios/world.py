@@ -7,7 +7,6 @@ model, `humanoid plan`) builds it here, so they all see the same bodies and name
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -64,18 +63,28 @@ class World:
         return data
 
 
+_EMPTY_PREFIX_WARNING = "Attaching a spec with an empty prefix"
+
+
 @contextlib.contextmanager
-def _quiet_c_stderr():
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
+def _without_empty_prefix_warning():
+    """Drop MuJoCo's one warning about attaching with an empty prefix, pass on any other.
+
+    An empty prefix keeps the robot's joint names as its spec names them; the warning is only
+    that such a model may not save back to XML, which we never do. Without this, MuJoCo
+    prints it on every start and appends it to MUJOCO_LOG.TXT in the working directory.
+    """
+    previous = mujoco.get_mju_user_warning()
+
+    def handler(message: str) -> None:
+        if _EMPTY_PREFIX_WARNING not in message:
+            (previous or (lambda m: print(f"MuJoCo warning: {m}", file=sys.stderr)))(message)
+
+    mujoco.set_mju_user_warning(handler)
     try:
-        os.dup2(devnull, 2)
         yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+        mujoco.set_mju_user_warning(previous)
 
 
 def list_scenes() -> list[str]:
@@ -115,11 +124,8 @@ def build_world(scene: str, robot: RobotSpec, remove: tuple[str, ...] = ()) -> W
         catalogue.pop(oid, None)
     robot_spec = mujoco.MjSpec.from_file(str(robot.mjcf_path))
     frame = spec.worldbody.add_frame()
-    # An empty prefix keeps the robot's joint names as its spec names them. MuJoCo warns (on
-    # the C side, straight to stderr) that such a model may not save back to XML; we never
-    # save it, so that one line is silenced instead of printed on every start.
-    with warnings.catch_warnings(), _quiet_c_stderr():
-        warnings.filterwarnings("ignore", message="Attaching a spec with an empty prefix")
+    with warnings.catch_warnings(), _without_empty_prefix_warning():
+        warnings.filterwarnings("ignore", message=_EMPTY_PREFIX_WARNING)
         spec.attach(robot_spec, frame=frame, prefix="")
         model = spec.compile()
 

@@ -1,118 +1,18 @@
-"""hand_over(obj): pass a held object from one hand to the other in front of the chest.
+"""hand_over(obj): give the held object to the person, who is represented by the place `user`.
 
-The giving hand brings the object upright to an exchange point (a fixed, ordered list in the
-robot's base frame); the taking hand side-grasps its lower half, closes, and the giving hand
-opens and backs off along its fingers. Success is the object reported in the other hand.
-Typical use: a mug picked with the right hand must go into a slot only the left hand reaches.
+A person's hand is not simulated, so giving is setting the object down at the serving spot:
+the hand brings it above the spot, lowers it to just above the surface, opens and retreats
+(`place.place_held`, with its transfer fallback). Success is the object standing in the `user`
+region, out of the hand: what the planner observes as `handed`.
 """
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
-
-import numpy as np
-
 from humanoid.contracts import FailureReason, Subgoal
-from motion.arm_planner import ArmPlan
-from motion.ik import IKTarget
-from motion.skills.base import SkillContext, SkillFailure, object_extent, quat_to_mat, rot_z
-from motion.skills.pick import GraspPlan, plan_grasp_at
+from motion.skills.base import SkillContext, SkillFailure
+from motion.skills.place import place_held
 
-EXCHANGE_POINTS = (
-    (0.45, 0.0, 0.95),
-    (0.42, 0.06, 0.92),
-    (0.40, 0.0, 1.0),
-)  # x, y in the base frame; z above the floor (m)
-RECEIVER_HEIGHTS = (-0.45, -0.6)  # the taker grasps below the giver's fingers (half heights)
-GIVER_TURNS = (0.0, 0.6, 1.0)  # giver fingers: ahead .. toward the taker (x 90 deg)
-RETREAT_M = 0.10
-
-
-@dataclass
-class HandOverPlan:
-    obj: str
-    giver: str
-    taker: str
-    exchange: np.ndarray  # object centre (world)
-    q_give: np.ndarray
-    give_plan: ArmPlan
-    grasp: GraspPlan
-    take_plan: ArmPlan
-
-
-def sides(ctx: SkillContext, oid: str) -> tuple[str, str]:
-    o = ctx.object(oid)
-    giver = o.attrs.get("in_hand")
-    if giver not in ctx.spec.end_effectors:
-        raise SkillFailure(
-            FailureReason.PRECONDITION_FAILED, f"not holding '{oid}': nothing to hand over", object=oid
-        )
-    taker = next(s for s in ctx.spec.end_effectors if s != giver)
-    if ctx.holding(taker):
-        raise SkillFailure(
-            FailureReason.PRECONDITION_FAILED,
-            f"the {taker} hand already holds '{ctx.holding(taker)}'",
-            hand=taker,
-        )
-    return giver, taker
-
-
-def plan_hand_over(ctx: SkillContext, oid: str) -> HandOverPlan:
-    """IK + OMPL plans for both arms (nothing is executed); raises SkillFailure if none."""
-    giver, taker = sides(ctx, oid)
-    ee = ctx.spec.end_effectors[giver]
-    ob = ctx.model.object_body[oid]
-    st = ctx.state
-    r_base = quat_to_mat(st.base_quat)
-    _, half_h = object_extent(ctx, oid)
-    q_now = ctx.model.arm_q(giver)
-    ctx.model.set_arm(giver, ctx.arm_q(giver))
-    p_h, r_h = ctx.model.body_pose(ee.hand_body)
-    offset = p_h - ctx.model.data.xpos[ob]
-    yaw_now = float(np.arctan2(-r_h[1, 2], -r_h[0, 2]))
-    base_yaw = float(np.arctan2(r_base[1, 0], r_base[0, 0]))
-    attempts: list[str] = []
-    try:
-        for point, turn in itertools.product(EXCHANGE_POINTS, GIVER_TURNS):
-            center = st.base_pos + r_base @ np.array([point[0], point[1], 0.0])
-            center[2] = point[2]  # heights are above the floor
-            toward = base_yaw + (np.pi / 2 if taker == "left" else -np.pi / 2) * turn
-            rz = rot_z(toward - yaw_now)
-            q_give = ctx.solve(
-                giver, IKTarget(ee.hand_body, center + rz @ offset, rz @ r_h, frame_type="body"), "give"
-            )
-            if q_give is None:
-                attempts.append(f"{point}/{turn}: giver IK")
-                continue
-            give_plan = ctx.planner.plan(giver, ctx.arm_q(giver), q_give)
-            if not give_plan.ok:
-                attempts.append(f"{point}/{turn}: giver path: {give_plan.detail}")
-                continue
-            ctx.model.set_arm(giver, q_give)  # the object moves with the giving hand
-            grasp = plan_grasp_at(
-                ctx, taker, center, half_h, {ob}, heights=RECEIVER_HEIGHTS, pitches=(0.0, 0.35)
-            )
-            if grasp is None:
-                ctx.model.set_arm(giver, ctx.arm_q(giver))
-                attempts.append(f"{point}/{turn}: taker grasp")
-                continue
-            take_plan = ctx.planner.plan(taker, ctx.arm_q(taker), grasp.q_pre)
-            ctx.model.set_arm(giver, ctx.arm_q(giver))
-            if not take_plan.ok:
-                attempts.append(f"{point}/{turn}: taker path: {take_plan.detail}")
-                continue
-            return HandOverPlan(oid, giver, taker, center, q_give, give_plan, grasp, take_plan)
-    finally:
-        ctx.model.set_arm(giver, q_now)
-    raise SkillFailure(
-        FailureReason.UNREACHABLE,
-        f"no exchange point where the {giver} hand can give '{oid}' and the {taker} hand can take it",
-        object=oid,
-        giver=giver,
-        taker=taker,
-        attempts=attempts,
-    )
+USER_PLACE = "user"
 
 
 def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
@@ -121,76 +21,4 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
         raise SkillFailure(
             FailureReason.PRECONDITION_FAILED, "hand_over needs args['obj']", args=dict(subgoal.args)
         )
-    plan = plan_hand_over(ctx, oid)
-    for side, p, label in (
-        (plan.giver, plan.give_plan, "give"),
-        (plan.taker, plan.take_plan, "take_pregrasp"),
-    ):
-        ctx.emit_plan(side, label, p.waypoints, p.planning_time_s, p.status, p.trajectory)
-    ctx.send(plan.giver, plan.give_plan.trajectory, "give", opening=0.0)
-    # re-solve the take from where the object really is now
-    o = ctx.object(oid)
-    if o.attrs.get("in_hand") != plan.giver:
-        raise SkillFailure(
-            FailureReason.GRASP_LOST,
-            f"'{oid}' slipped out of the {plan.giver} hand on the way to the exchange",
-            object=oid,
-        )
-    _, half_h = object_extent(ctx, oid)
-    ob = ctx.model.object_body[oid]
-    grasp = plan_grasp_at(
-        ctx, plan.taker, np.asarray(o.pos), half_h, {ob}, heights=RECEIVER_HEIGHTS, pitches=(0.0, 0.35)
-    )
-    if grasp is None:
-        raise SkillFailure(
-            FailureReason.UNREACHABLE,
-            f"the {plan.taker} hand cannot reach '{oid}' at the exchange point",
-            object=oid,
-        )
-    near = ctx.model.body_pairs(ctx.model.hand_bodies[plan.taker], {ob})
-    ctx.move_arm(plan.taker, grasp.q_pre, "take_pregrasp", opening=1.0)
-    ctx.follow(plan.taker, grasp.approach, "take_approach", opening=1.0, allowed=near)
-    ctx.gripper(plan.taker, 0.0)
-    ctx.gripper(plan.giver, 1.0)
-    o = ctx.object(oid)
-    if o.attrs.get("in_hand") != plan.taker:
-        raise SkillFailure(
-            FailureReason.GRASP_FAILED,
-            f"the {plan.taker} hand did not take '{oid}'",
-            object=oid,
-            in_hand=o.attrs.get("in_hand"),
-            object_pos=list(o.pos),
-        )
-    # the giver slides back out along its fingers
-    ee = ctx.spec.end_effectors[plan.giver]
-    ctx.model.set_arm(plan.giver, ctx.arm_q(plan.giver))
-    p_now, r_now = ctx.model.body_pose(ee.hand_body)
-    # backing out, the open fingers may brush the object and the taking hand
-    near_g = ctx.model.body_pairs(ctx.model.hand_bodies[plan.giver], {ob} | ctx.model.hand_bodies[plan.taker])
-    back = ctx.line(
-        plan.giver,
-        ee.hand_body,
-        "body",
-        r_now,
-        p_now,
-        p_now + RETREAT_M * r_now[:, 2],
-        ctx.arm_q(plan.giver),
-        allowed=near_g,
-    )
-    if back is not None:
-        ctx.follow(plan.giver, back, "give_retreat", opening=1.0, allowed=near_g)
-    o = ctx.object(oid)
-    if o.attrs.get("in_hand") != plan.taker:
-        raise SkillFailure(
-            FailureReason.GRASP_LOST,
-            f"'{oid}' dropped during the hand-over",
-            object=oid,
-            object_pos=list(o.pos),
-        )
-    return {
-        "object": oid,
-        "from": plan.giver,
-        "to": plan.taker,
-        "object_pos": list(o.pos),
-        "giver_retreated": back is not None,
-    }
+    return {**place_held(ctx, oid, USER_PLACE), "handed_to": USER_PLACE}

@@ -4,7 +4,8 @@ Spots are a fixed list over the region (centre first), skipping those other obje
 For each spot and a few hand yaws the hand pose that puts the object (as it sits in the hand)
 upright 1 cm above the surface is solved, and a pre-place pose 8 cm above it. The arm moves
 there with OMPL, lowers straight down, opens, and slides back out along the fingers. Success
-is the observed object at rest inside the region and out of the hand.
+is the observed object at rest inside the region and out of the hand. When the holding hand
+cannot place it but the other (free) hand can, the object changes hands first (`transfer`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from humanoid.contracts import FailureReason, Subgoal
 from motion.ik import IKTarget
 from motion.skills.base import SkillContext, SkillFailure, object_extent, rot_z, shoulder_pos
+from motion.skills.transfer import other_hand, transfer_if_other_hand_reaches
 
 ABOVE_M = 0.08
 NEAR_CLEARANCE_M = 0.004  # while setting down, the hand may come this close to the surface
@@ -156,6 +158,10 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
             "place needs args['obj'] and args['target']",
             args=dict(subgoal.args),
         )
+    return place_held(ctx, oid, target)
+
+
+def held_by(ctx: SkillContext, oid: str) -> str:
     o = ctx.object(oid)
     side = o.attrs.get("in_hand")
     if side not in ctx.spec.end_effectors:
@@ -165,20 +171,40 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
             object=oid,
             object_pos=list(o.pos),
         )
+    return side
+
+
+def place_held(ctx: SkillContext, oid: str, target: str) -> dict:
+    """Set the held `oid` down in `target`'s region (also `hand_over`'s motion, at `user`).
+
+    Fallback (one, bounded): when the holding hand finds no spot but the other hand is free and
+    reaches the region, the object is passed to it first (`transfer`) and planned again."""
+    side = held_by(ctx, oid)
     center, half = region_of(ctx, target)
-    ee = ctx.spec.end_effectors[side]
     plan = plan_place(ctx, side, oid, target)
+    transferred: dict | None = None
     if plan is None:
-        other = next(s for s in ctx.spec.end_effectors if s != side)
+        _, half_h = object_extent(ctx, oid)
+        # where the taking hand's grasp site would be with the object standing at the centre
+        point = np.array([center[0], center[1], center[2] - half[2] + half_h + DROPS_M[0]])
+        transferred = transfer_if_other_hand_reaches(ctx, oid, side, point)
+        if transferred is not None:
+            side = transferred["to"]
+            plan = plan_place(ctx, side, oid, target)
+    if plan is None:
         raise SkillFailure(
             FailureReason.UNREACHABLE,
-            f"the {side} hand cannot set '{oid}' down in '{target}' (no free spot it reaches collision-free)",
+            f"the {side} hand cannot set '{oid}' down in '{target}' (no free spot it reaches collision-free)"
+            + (" after taking it from the other hand" if transferred else ""),
             object=oid,
             target=target,
             hand=side,
             region_center=center.tolist(),
-            other_hand=other,
+            other_hand=other_hand(ctx, side),
+            other_hand_holds=ctx.holding(other_hand(ctx, side)),
+            transferred=transferred is not None,
         )
+    ee = ctx.spec.end_effectors[side]
     allowed = ctx.model.body_pairs({ctx.model.object_body[oid]}, {plan.support})
 
     ctx.move_arm(side, plan.q_above, "preplace", opening=0.0)
@@ -247,4 +273,5 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
         "hand": side,
         "object_pos": pos.tolist(),
         "retreated": back is not None,
+        "transferred_from": transferred["from"] if transferred else None,
     }

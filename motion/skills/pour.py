@@ -3,7 +3,8 @@
 The held object is brought upright above the target (a fixed list of heights and hand
 yaws), then tilted about a horizontal axis through its centre to beyond the pouring angle,
 held, and tilted back. The tilt is a chain of small IK steps (a rotation, not a line).
-Success is the target reporting new contents.
+Success is the target reporting new contents. When the holding hand cannot pour over the
+target but the other (free) hand reaches above it, the object changes hands first (`transfer`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from humanoid.contracts import FailureReason, Subgoal
 from motion.arm_planner import ArmPlan
 from motion.ik import IKTarget
 from motion.skills.base import SkillContext, SkillFailure, object_extent, rot_z, shoulder_pos
+from motion.skills.transfer import transfer_if_other_hand_reaches
 
 TILT_RAD = 1.3  # beyond the 1.1 rad at which the sim lets contents flow
 TILT_STEPS = 13
@@ -100,7 +102,20 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
             args=dict(subgoal.args),
         )
     before = ctx.object(target).attrs.get("contains")
-    plan = plan_pour(ctx, oid, target)
+    transferred: dict | None = None
+    try:
+        plan = plan_pour(ctx, oid, target)
+    except SkillFailure as f:
+        # the one fallback: the other (free) hand reaches above the target, so it pours instead
+        if f.reason != FailureReason.UNREACHABLE:
+            raise
+        t = ctx.object(target)
+        h_tgt = object_extent(ctx, target)[1] if target in ctx.model.object_body else 0.0
+        above = np.asarray(t.pos) + [0.0, 0.0, h_tgt + object_extent(ctx, oid)[1] + CLEARANCE_ABOVE_M]
+        transferred = transfer_if_other_hand_reaches(ctx, oid, f.observations["hand"], above)
+        if transferred is None:
+            raise
+        plan = plan_pour(ctx, oid, target)
     ctx.emit_plan(
         plan.side,
         "pour_above",
@@ -123,4 +138,10 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
             target=target,
             contains=before,
         )
-    return {"object": oid, "target": target, "contains": t.attrs.get("contains")}
+    return {
+        "object": oid,
+        "target": target,
+        "hand": plan.side,
+        "contains": t.attrs.get("contains"),
+        "transferred_from": transferred["from"] if transferred else None,
+    }

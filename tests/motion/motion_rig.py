@@ -46,9 +46,15 @@ def make_rig(
     seed: int = 0,
     balance: bool = True,
     robot_xy_yaw: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    policy: str | None = None,
 ) -> tuple[SimWorld, ControlLoop]:
-    from control.loop import HoldController
+    """`policy` names a trained leg policy from the robot's manifest (the product's legs);
+    otherwise the balance stand-in, or plain PD (`balance=False`)."""
+    from control.loop import HoldController, PolicyLegController
 
     sim = SimWorld(world, seed=seed, robot_xy_yaw=robot_xy_yaw)
-    legs = AnkleBalanceController(world.robot) if balance else HoldController(world.robot)
+    if policy is not None:
+        legs = PolicyLegController(world.robot, policy)
+    else:
+        legs = AnkleBalanceController(world.robot) if balance else HoldController(world.robot)
     return sim, ControlLoop(world.robot, sim, legs)

@@ -20,14 +20,9 @@ def planner(kitchen):
     return ArmPlanner(model, time_limit_s=5.0)
 
 
-def nearest_mug(model) -> np.ndarray:
-    mugs = [model.data.body(m).xpos.copy() for m in ("mug_red", "mug_blue")]
-    return min(mugs, key=lambda p: np.linalg.norm(p[:2]))
-
-
 def test_plans_around_the_mug_and_every_sample_is_free(planner, arm_pose_for):
-    # the hand goes from the right of the nearest mug to its left: straight through it is blocked
-    x, y, _ = nearest_mug(planner.model)
+    # the right hand goes from the right of the mug on its side to its left: straight through is blocked
+    x, y, _ = planner.model.data.body("mug_red").xpos
     start = arm_pose_for("right", (x - 0.04, y - 0.11, 0.80), model=planner.model)
     goal = arm_pose_for("right", (x, y + 0.12, 0.80), model=planner.model)
     assert not planner.segment_valid("right", start, goal)

@@ -1,4 +1,4 @@
-"""Skills planned in isolation (IK + OMPL, nothing executed): hand_over, pour, open, close.
+"""Skills planned in isolation (IK + OMPL, nothing executed): transfer, pour, open, close.
 
 The robot state is synthetic where the scene cannot produce it without physics: an object
 is put in a hand in the motion layer's model and reported `in_hand` in its observation.
@@ -15,8 +15,8 @@ from humanoid.contracts import FailureReason
 from motion.executor import SkillExecutor
 from motion.skills.articulated import find_articulation, plan_operate
 from motion.skills.base import SkillContext, SkillFailure
-from motion.skills.hand_over import plan_hand_over
 from motion.skills.pour import TILT_RAD, plan_pour
+from motion.skills.transfer import hand_reaches, plan_transfer
 
 
 def hold(ctx: SkillContext, oid: str, side: str, q_arm: np.ndarray) -> None:
@@ -41,9 +41,9 @@ def ctx(kitchen):
     return ex.ctx
 
 
-def test_hand_over_plans_both_arms(ctx, arm_pose_for):
+def test_transfer_plans_both_arms(ctx, arm_pose_for):
     hold(ctx, "mug_red", "right", arm_pose_for("right", (0.38, -0.22, 0.92), pitch=0.35))
-    plan = plan_hand_over(ctx, "mug_red")
+    plan = plan_transfer(ctx, "mug_red")
     assert (plan.giver, plan.taker) == ("right", "left")
     assert plan.give_plan.ok and plan.take_plan.ok
     assert np.allclose(plan.give_plan.waypoints[-1], plan.q_give)
@@ -51,7 +51,14 @@ def test_hand_over_plans_both_arms(ctx, arm_pose_for):
     assert len(plan.grasp.approach) >= 2  # a straight approach line for the taking hand
 
 
-def test_pour_plans_a_move_and_a_tilt(ctx, arm_pose_for):
+def test_pour_plans_a_move_and_a_tilt(kitchen, arm_pose_for, place_object):
+    # 3 cm further out than mug_red's default spot: the full tilt at the default spot is beyond
+    # the right wrist's range (pour's hand yaws are too few there; see motion/README.md)
+    sim = SimWorld(kitchen)
+    place_object(sim, "mug_red", (0.47, -0.25))
+    ex = SkillExecutor(kitchen, ControlLoop(kitchen.robot, sim, HoldController(kitchen.robot)))
+    ex.observe()
+    ctx = ex.ctx
     hold(ctx, "mug_blue", "right", arm_pose_for("right", (0.38, -0.30, 0.92), pitch=0.35))
     plan = plan_pour(ctx, "mug_blue", "mug_red")
     assert plan.side == "right" and plan.move.ok
@@ -61,10 +68,18 @@ def test_pour_plans_a_move_and_a_tilt(ctx, arm_pose_for):
     assert np.arccos(np.clip(z[2], -1, 1)) > TILT_RAD - 0.1
 
 
-def test_hand_over_needs_an_object_in_hand(ctx):
+def test_transfer_needs_an_object_in_hand(ctx):
     with pytest.raises(SkillFailure) as err:
-        plan_hand_over(ctx, "mug_red")
+        plan_transfer(ctx, "mug_red")
     assert err.value.reason == FailureReason.PRECONDITION_FAILED
+
+
+def test_only_the_left_hand_reaches_the_coffee_slot(ctx):
+    # what decides place's transfer fallback
+    slot = np.array([0.42, 0.30, 0.78])
+    assert hand_reaches(ctx, "left", slot) and not hand_reaches(ctx, "right", slot)
+    serving = np.array([0.36, -0.03, 0.78])
+    assert hand_reaches(ctx, "left", serving) and hand_reaches(ctx, "right", serving)
 
 
 @pytest.fixture
