@@ -1,13 +1,13 @@
 """Headless clips of a simulated run (`--video`): MuJoCo's offscreen renderer + PyAV (H.264).
 
-Rendering goes through EGL or OSMesa (`MUJOCO_GL`), set before MuJoCo creates a context.
+Rendering goes through EGL or OSMesa (`MUJOCO_GL`), which must be set before MuJoCo is
+imported: `humanoid/launch.py` sets it (default egl) for the simulator process.
 Frames are taken in simulated time, so a clip shows the run at real speed whatever the
 wall-clock speed of the simulation was.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import mujoco
@@ -16,7 +16,6 @@ import numpy as np
 
 class VideoRecorder:
     def __init__(self, model: mujoco.MjModel, path: Path, fps: float = 10.0, size: tuple[int, int] = (480, 360)) -> None:
-        os.environ.setdefault("MUJOCO_GL", "egl")
         try:
             import av
         except ImportError as exc:
@@ -26,8 +25,9 @@ class VideoRecorder:
         width, height = size
         self.renderer = mujoco.Renderer(model, height, width)
         self.camera = mujoco.MjvCamera()
-        self.camera.lookat[:] = (0.35, 0.0, 0.85)
-        self.camera.distance, self.camera.azimuth, self.camera.elevation = 2.2, 215.0, -22.0
+        # From the robot's right front, so the counter, the mugs and the machine's slot all show.
+        self.camera.lookat[:] = (0.3, 0.05, 0.85)
+        self.camera.distance, self.camera.azimuth, self.camera.elevation = 1.9, 120.0, -30.0
         self.period = 1.0 / fps
         self.next_time = 0.0
         self.container = av.open(str(self.path), mode="w")

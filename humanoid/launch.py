@@ -54,6 +54,8 @@ def start_child(name: str, module: str, args: list[str], log_dir: Path) -> Child
     log = open(log_path, "w")  # noqa: SIM115 - the child owns it for its lifetime
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # MuJoCo picks its OpenGL backend when it is imported: headless EGL unless told otherwise.
+    env.setdefault("MUJOCO_GL", "egl")
     proc = subprocess.Popen(
         [sys.executable, "-m", module, *args],
         stdout=log,

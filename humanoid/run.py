@@ -191,7 +191,7 @@ def run(opts: RunOptions, out: TextIO = sys.stdout) -> int:
     except (BridgeDown, RuntimeError) as exc:
         dead = [c for c in children if not c.alive()]
         detail = str(exc)
-        if dead:
+        if dead and "process exited" not in detail:
             detail = "; ".join(f"the {c.name} process died (exit code {c.exit_code()})" for c in dead) + f": {exc}"
         outcome = {"exit_code": EXIT_TASK_FAILED, "success": False, "reason": detail}
         trace.write("/log", {"level": "ERROR", "message": detail, "name": "run"})

@@ -232,7 +232,9 @@ which checks the sha256 below against the manifest.
 
 ## How it was made
 - command: `{command}`
-- seed: {seed}; env steps: {result.env_steps} ({result.iterations} PPO iterations); wall time: {result.wall_s / 60:.1f} min
+- seed: {seed}; env steps: {result.env_steps} ({result.iterations} PPO iterations); training wall time: {result.wall_s / 60:.1f} min
+  (evaluation and export add a few minutes); the same step count again: `--steps {result.env_steps}` without
+  `--max-wall-min` (bit-identical reproduction not verified)
 - hardware: {_cpu_name()}, 1 torch thread, no GPU; Python {platform.python_version()}, torch {torch.__version__}
 - algorithm: PPO (clipped, GAE, adaptive-KL step size), asymmetric actor-critic (critic sees base velocity,
   height, push force, payload, friction, foot shift); {ppo_cfg.hidden} ELU MLPs
