@@ -108,7 +108,18 @@ class _SkillRunner:
         return result
 
     def observe(self):
-        return self.executor.observe()
+        from motion.skills.base import SkillFailure
+
+        dead = self._dead_child()
+        if dead is not None:  # no need to wait for a time-out from a process known to be gone
+            raise RuntimeError(f"the {dead.name} process died (exit code {dead.exit_code()}); the run cannot go on")
+        try:
+            return self.executor.observe()
+        except SkillFailure as exc:
+            # Without a world to observe the planner cannot go on: end the run, naming the culprit.
+            dead = self._dead_child()
+            who = f"the {dead.name} process died (exit code {dead.exit_code()})" if dead else "the robot stopped answering"
+            raise RuntimeError(f"{who}: {exc.message}") from None
 
 
 def _sigterm_as_interrupt(signum, frame) -> None:
@@ -191,7 +202,7 @@ def run(opts: RunOptions, out: TextIO = sys.stdout) -> int:
     except (BridgeDown, RuntimeError) as exc:
         dead = [c for c in children if not c.alive()]
         detail = str(exc)
-        if dead and "process exited" not in detail:
+        if dead and "process exited" not in detail and "process died" not in detail:
             detail = "; ".join(f"the {c.name} process died (exit code {c.exit_code()})" for c in dead) + f": {exc}"
         outcome = {"exit_code": EXIT_TASK_FAILED, "success": False, "reason": detail}
         trace.write("/log", {"level": "ERROR", "message": detail, "name": "run"})

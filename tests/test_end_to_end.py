@@ -48,7 +48,9 @@ def test_dead_simulator_ends_the_run_with_a_clear_error_and_a_readable_trace(tmp
     trace_path = tmp_path / "dead.mcap"
     r = _run(["--scenario", "simulator_dies", "--trace", str(trace_path)], tmp_path)
     assert r.returncode == 1, r.stdout + r.stderr
-    assert "simulator process died" in r.stdout + r.stderr
+    assert "Traceback" not in r.stderr, r.stderr
+    assert "the simulator process died (exit code 17)" in r.stdout + r.stderr
     trace = read_trace(trace_path)
     assert "/planner/plan" in _topics(trace)
-    assert [m for m in trace.messages if m.topic == "/run/end"][-1].payload["exit_code"] == 1
+    end = [m for m in trace.messages if m.topic == "/run/end"][-1].payload
+    assert end["exit_code"] == 1 and "simulator process died" in end["reason"]

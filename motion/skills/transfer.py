@@ -46,6 +46,7 @@ class TransferPlan:
     taker: str
     exchange: np.ndarray  # object centre (world)
     q_give: np.ndarray
+    give_target: IKTarget  # the giving hand's pose at the exchange
     give_plan: ArmPlan
     grasp: GraspPlan
     take_plan: ArmPlan
@@ -91,9 +92,8 @@ def plan_transfer(ctx: SkillContext, oid: str) -> TransferPlan:
             center[2] = point[2]  # heights are above the floor
             toward = base_yaw + (np.pi / 2 if taker == "left" else -np.pi / 2) * turn
             rz = rot_z(toward - yaw_now)
-            q_give = ctx.solve(
-                giver, IKTarget(ee.hand_body, center + rz @ offset, rz @ r_h, frame_type="body"), "give"
-            )
+            give_target = IKTarget(ee.hand_body, center + rz @ offset, rz @ r_h, frame_type="body")
+            q_give = ctx.solve(giver, give_target, "give")
             if q_give is None:
                 attempts.append(f"{point}/{turn}: giver IK")
                 continue
@@ -114,7 +114,7 @@ def plan_transfer(ctx: SkillContext, oid: str) -> TransferPlan:
             if not take_plan.ok:
                 attempts.append(f"{point}/{turn}: taker path: {take_plan.detail}")
                 continue
-            return TransferPlan(oid, giver, taker, center, q_give, give_plan, grasp, take_plan)
+            return TransferPlan(oid, giver, taker, center, q_give, give_target, give_plan, grasp, take_plan)
     finally:
         ctx.model.set_arm(giver, q_now)
     raise SkillFailure(
@@ -136,6 +136,8 @@ def transfer(ctx: SkillContext, oid: str) -> dict:
     ):
         ctx.emit_plan(side, label, p.waypoints, p.planning_time_s, p.status, p.trajectory)
     ctx.send(plan.giver, plan.give_plan.trajectory, "give", opening=0.0)
+    # with both arms forward the body leans: bring the object back to the planned exchange point
+    ctx.servo(plan.giver, plan.give_target, "give_servo", opening=0.0)
     # re-solve the take from where the object really is now
     o = ctx.object(oid)
     if o.attrs.get("in_hand") != plan.giver:
@@ -157,7 +159,29 @@ def transfer(ctx: SkillContext, oid: str) -> dict:
         )
     near = ctx.model.body_pairs(ctx.model.hand_bodies[plan.taker], {ob})
     ctx.move_arm(plan.taker, grasp.q_pre, "take_pregrasp", opening=1.0)
-    ctx.follow(plan.taker, grasp.approach, "take_approach", opening=1.0, allowed=near)
+    # as pick does: correct the pre-grasp for the sway, then approach from where the hand is
+    site = ctx.spec.end_effectors[plan.taker].grasp_site
+    shift = np.asarray(ctx.object(oid).pos) - np.asarray(o.pos)
+    ctx.servo(
+        plan.taker, IKTarget(site, grasp.pre_pos + shift, grasp.rot), "take_pregrasp_servo", opening=1.0
+    )
+    approach = ctx.line(
+        plan.taker,
+        site,
+        "site",
+        grasp.rot,
+        ctx.frame_pose(plan.taker, site)[0],
+        grasp.grasp_pos + shift,
+        ctx.arm_q(plan.taker),
+        allowed=near,
+    )
+    if approach is None:
+        raise SkillFailure(
+            FailureReason.UNREACHABLE,
+            f"the {plan.taker} hand's approach to '{oid}' no longer solves after reaching the pre-grasp",
+            object=oid,
+        )
+    ctx.follow(plan.taker, approach, "take_approach", opening=1.0, allowed=near)
     ctx.gripper(plan.taker, 0.0)
     ctx.gripper(plan.giver, 1.0)
     o = ctx.object(oid)

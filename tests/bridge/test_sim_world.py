@@ -83,7 +83,7 @@ def test_switched_off_machine_does_not_brew(kitchen):
 
 def test_observation_reports_places_and_the_user(kitchen):
     obs = SimWorld(kitchen).observe().by_id()
-    assert obs["user"].attrs["region"]["half_size"] == pytest.approx([0.1, 0.1, 0.1])
+    assert obs["user"].attrs["region"]["half_size"] == pytest.approx([0.07, 0.07, 0.1])
     assert "region" in obs["close_counter"].attrs
     assert obs["cupboard"].attrs["open"] is False
     assert set(kitchen.objects) <= set(obs)
