@@ -30,9 +30,24 @@ def _topics(trace) -> list[str]:
     return [m.topic for m in trace.messages]
 
 
-def test_make_me_a_coffee(tmp_path):
+@pytest.fixture(scope="module")
+def coffee_run(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("coffee")
     trace_path = tmp_path / "coffee.mcap"
-    r = _run(["make me a coffee", "--trace", str(trace_path)], tmp_path)
+    return _run(["make me a coffee", "--trace", str(trace_path)], tmp_path), trace_path
+
+
+def _subgoal_results(trace) -> list[tuple]:
+    out = []
+    for m in trace.topic("/planner/subgoal"):
+        r = m.payload.get("result")
+        if r:
+            out.append((r["subgoal"]["skill"], r["succeeded"], round(r["sim_time_end"], 6)))
+    return out
+
+
+def test_make_me_a_coffee(coffee_run):
+    r, trace_path = coffee_run
     assert r.returncode == 0, r.stdout + r.stderr
     assert "plan v1" in r.stdout and "press(" in r.stdout and "done" in r.stdout
     trace = read_trace(trace_path)
@@ -42,6 +57,22 @@ def test_make_me_a_coffee(tmp_path):
         assert topic in topics, topic
     end = [m for m in trace.messages if m.topic == "/run/end"][-1]
     assert end.payload["exit_code"] == 0
+    results = _subgoal_results(trace)
+    assert [s for s, _, _ in results] == ["pick", "place", "press", "pick", "place"]
+    assert all(ok for _, ok, _ in results)
+
+
+def test_same_seed_same_run(coffee_run, tmp_path):
+    """Lockstep: the same seed on the same machine gives the same run, to the physics step."""
+    _, first = coffee_run
+    again = tmp_path / "again.mcap"
+    r = _run(["make me a coffee", "--trace", str(again)], tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    a, b = read_trace(first), read_trace(again)
+    assert _subgoal_results(a) == _subgoal_results(b)
+    tel_a = [m.payload["base_height"] for m in a.topic("/control/telemetry")]
+    tel_b = [m.payload["base_height"] for m in b.topic("/control/telemetry")]
+    assert tel_a == tel_b
 
 
 def test_dead_simulator_ends_the_run_with_a_clear_error_and_a_readable_trace(tmp_path):
