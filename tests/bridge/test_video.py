@@ -26,7 +26,7 @@ print(video.frames)
 """
 
 
-def test_one_second_of_sim_makes_ten_frames(tmp_path):
+def test_one_second_of_sim_at_10_fps_makes_eleven_frames(tmp_path):
     av = pytest.importorskip("av")
     path = tmp_path / "clip.mp4"
     # its own process: MuJoCo binds its GL backend (MUJOCO_GL, set in conftest) at import
@@ -34,8 +34,8 @@ def test_one_second_of_sim_makes_ten_frames(tmp_path):
     if r.returncode != 0 and "OpenGL" in r.stderr:
         pytest.skip(f"no headless OpenGL on this machine: {r.stderr.strip().splitlines()[-1]}")
     assert r.returncode == 0, r.stderr
-    assert int(r.stdout.strip()) == 10
+    assert int(r.stdout.strip()) == 11  # t = 0, 0.1, ..., 1.0 s
     with av.open(str(path)) as container:
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
-    assert len(frames) == 10 and frames[0].shape == (120, 160, 3)
+    assert len(frames) == 11 and frames[0].shape == (120, 160, 3)
     assert frames[0].std() > 5  # a picture, not a blank frame
