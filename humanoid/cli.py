@@ -47,7 +47,7 @@ def cmd_plan(args) -> int:
     from planner.cli_support import plan_command
 
     sc = _load_scenario(args.scenario, args.command)
-    command = args.command or sc.command
+    command = args.command if args.command is not None else sc.command
     result = plan_command(command, _initial_observation(sc))
     if args.json:
         print(json.dumps(result, indent=2))
@@ -64,9 +64,14 @@ def cmd_run(args) -> int:
     from planner.cli_support import plan_command
 
     sc = _load_scenario(args.scenario, args.command)
-    command = args.command or sc.command
-    # Refuse a command the robot cannot do before any process starts or anything moves.
+    command = args.command if args.command is not None else sc.command
+    # Refuse a command the robot cannot do, or a policy file that is not the promoted one,
+    # before any process starts or anything moves (the control process checks again).
     plan_command(command, _initial_observation(sc))
+    from control.policy import FrozenPolicy
+    from humanoid.robot_spec import load_robot_spec
+
+    FrozenPolicy.from_spec(load_robot_spec(sc.robot), "stand")
     seed = sc.seed if args.seed is None else args.seed
     trace_path = Path(args.trace) if args.trace else _default_trace_path(command)
     opts = RunOptions(
@@ -126,9 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # the embedding model loads from the installed package; its loading bars are noise here
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     if argv[:1] == ["sim"]:
         return cmd_sim(argv[1:])
     args = build_parser().parse_args(argv)
+    from control.policy import PolicyError
     from humanoid.robot_spec import SpecError
     from planner.errors import GroundingError, PlannerError
     from scenarios.scenario import ScenarioError
@@ -141,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except PlannerError as exc:
         print(f"humanoid: no plan: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except PolicyError as exc:
+        print(f"humanoid: refusing to run: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (ScenarioError, SpecError, SceneError, ValueError) as exc:
         print(f"humanoid: {exc}", file=sys.stderr)

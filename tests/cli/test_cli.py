@@ -66,3 +66,31 @@ def test_trace_show_on_a_non_trace_exits_2(tmp_path, capsys):
 def test_sim_help_runs(argv):
     r = subprocess.run([sys.executable, "-m", "humanoid.cli", *argv], capture_output=True, text=True, env=dict(os.environ), timeout=60)
     assert r.returncode == 0 and "--realtime" in r.stdout
+
+
+def test_tampered_policy_file_refuses_to_run(tmp_path, capsys):
+    import shutil
+
+    from humanoid.robot_spec import ROBOTS_DIR
+
+    robot = tmp_path / "tampered_robot"
+    shutil.copytree(ROBOTS_DIR / "reference_humanoid", robot)
+    onnx = robot / "policies" / "stand_v1.onnx"
+    blob = bytearray(onnx.read_bytes())
+    blob[-10] ^= 0xFF  # one flipped byte
+    onnx.write_bytes(bytes(blob))
+    sc = tmp_path / "sc.yaml"
+    sc.write_text(f"id: sc\nrobot: {robot}\ncommand: make me a coffee\n")
+    assert main(["run", "--scenario", str(sc)]) == 2
+    err = capsys.readouterr().err
+    assert "refusing to run" in err and "sha256" in err and "manifest expects" in err
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [("bring me the unicorn", "I don't know 'unicorn'"), ("", "the command is empty")],
+)
+def test_unknown_object_or_empty_command_exits_2_with_what_it_can_do(command, expected, capsys):
+    assert main(["plan", command]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "make me a coffee" in err
