@@ -1,10 +1,12 @@
 """Pass a held object from one hand to the other in front of the chest (not a planner skill).
 
 `transfer(ctx, obj)` is one of motion's bounded fallbacks: `place` and `pour` call it once when
-the hand holding the object cannot reach the target but the other hand can (`other_hand_reaches`).
+the hand holding the object cannot reach the target but the other, free, hand can
+(`transfer_if_other_hand_reaches`, with `hand_reaches` an IK-only test).
 The giving hand brings the object upright to an exchange point (a fixed, ordered list in the
 robot's base frame); the taking hand side-grasps its lower half, closes, and the giving hand
-opens and backs off along its fingers. Success is the object reported in the other hand.
+opens and backs off along its fingers. Both hands are servoed for the body's lean (both arms
+forward tip it). Success is the object reported in the other hand.
 """
 
 from __future__ import annotations
