@@ -123,6 +123,32 @@ _FOXGLOVE_LOG = ChannelSpec(
     required=("timestamp", "level", "message"),
 )
 
+_MAP_ITEM = {
+    "type": "object",
+    "properties": {
+        "id": _STRING,
+        "kind": _STRING,
+        "pos": {"type": "array", "items": _NUMBER, "description": "[x, y, z], m"},
+        "half_size": {"type": "array", "items": _NUMBER, "description": "world-aligned half extents, m"},
+    },
+    "required": ["id", "pos"],
+}
+
+# foxglove.SceneUpdate (https://docs.foxglove.dev/docs/visualization/message-schemas/scene-update):
+# the scene map again as cubes and labels, so Foxglove's 3D panel draws it. The schema here
+# names the top-level fields only; the entity shape is Foxglove's.
+_FOXGLOVE_SCENE_UPDATE = ChannelSpec(
+    topic="/scene/entities",
+    schema_name="foxglove.SceneUpdate",
+    version=1,
+    description="The scene map as Foxglove scene entities (Foxglove's well-known foxglove.SceneUpdate shape)",
+    properties={
+        "deletions": {"type": "array", "items": _OBJECT},
+        "entities": {"type": "array", "items": _OBJECT, "description": "foxglove.SceneEntity: cubes and texts"},
+    },
+    required=("entities",),
+)
+
 CHANNELS: dict[str, ChannelSpec] = {
     spec.topic: spec
     for spec in (
@@ -209,6 +235,7 @@ CHANNELS: dict[str, ChannelSpec] = {
             torque_abs_max={"type": "number", "description": "max |tau| over joints, N m"},
             base_height={"type": "number", "description": "m"},
             base_linvel={"type": "array", "items": _NUMBER, "description": "[vx, vy, vz], m/s"},
+            base_pos={"type": "array", "items": _NUMBER, "description": "[x, y, z] of the pelvis, m (world)"},
             policy_latency_us={"type": "number", "description": "last policy inference, microseconds"},
             watchdog={"type": "boolean", "description": "true while the command watchdog holds the robot"},
         ),
@@ -235,6 +262,22 @@ CHANNELS: dict[str, ChannelSpec] = {
             details=_OBJECT,
         ),
         _FOXGLOVE_LOG,
+        _spec(
+            "/scene/map",
+            "humanoid.SceneMap",
+            "The scene from above, once at the start: objects, place regions, the robot's start",
+            ("objects", "places"),
+            frame={"type": "string", "description": "frame of every position, 'world'"},
+            objects={"type": "array", "items": _MAP_ITEM, "description": "from the first WorldObservation"},
+            places={"type": "array", "items": _MAP_ITEM, "description": "place regions (the scene's place_ sites)"},
+            robot_start={"type": "array", "items": _NUMBER, "description": "[x, y, z] of the pelvis, m"},
+            planned_base_path={
+                "type": "array",
+                "items": {"type": "array", "items": _NUMBER},
+                "description": "[[x, y], ...] the base is planned to follow (empty: the robot does not walk yet)",
+            },
+        ),
+        _FOXGLOVE_SCENE_UPDATE,
         _spec(
             "/run/end",
             "humanoid.RunEnd",

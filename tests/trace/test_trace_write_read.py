@@ -29,6 +29,8 @@ EVERY_TOPIC_PAYLOAD = {
     "/control/telemetry": {"arm_tracking_error_max": 0.02, "base_linvel": [0.1, 0.0, 0.0], "watchdog": False},
     "/safety/event": {"kind": "fall", "detail": "base height below 0.4 m"},
     "/timing": {"name": "ik", "duration_s": 0.003},
+    "/scene/map": {"objects": [{"id": "mug_red", "pos": [0.4, 0.1, 0.8]}], "places": []},
+    "/scene/entities": {"deletions": [], "entities": []},
     "/log": {
         "timestamp": {"sec": 1, "nsec": 2},
         "level": 2,
