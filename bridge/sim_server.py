@@ -13,6 +13,7 @@ Malformed messages are dropped, counted and logged; they never stop the loop.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -20,6 +21,7 @@ import time
 
 import zmq
 
+from bridge import perturbations
 from bridge.messages import JointCommand, MessageError, Reply, Request, StepReply, StepRequest, decode, encode
 from bridge.sim_world import SimWorld
 from bridge.transport import bind_rep, error_reply
@@ -52,6 +54,7 @@ class SimServer:
         self.dropped = 0
         self.running = True
         self.die_at: float | None = None  # fault injection: exit abruptly at this sim time
+        self.perturbations = perturbations.PerturbationSchedule()  # scenario events due at sim times
 
     def _handle(self, raw: bytes) -> bytes:
         try:
@@ -65,6 +68,7 @@ class SimServer:
                 if self.die_at is not None and self.sim.sim_time >= self.die_at:
                     log.error("fault injection: the simulator dies now (sim time %.2f s)", self.sim.sim_time)
                     os._exit(17)
+                self.perturbations.fire_due(self.sim)
                 state = self.sim.step(msg.command)
                 if self.video is not None:
                     self.video.maybe_capture(self.sim.data)
@@ -92,12 +96,17 @@ class SimServer:
         if req.op == "switch":
             self.sim.appliances.switch(str(req.args["appliance"]), bool(req.args["on"]))
             return encode(Reply(ok=True))
+        if req.op == "perturb":
+            # a scenario event (e.g. "move the mug 0.5 s after the pick starts"), due at `at_s`
+            self.perturbations.add(float(req.args.get("at_s", self.sim.sim_time)), str(req.args["kind"]), dict(req.args.get("params", {})))
+            return encode(Reply(ok=True))
         if req.op == "events":
-            return encode(Reply(ok=True, payload={"events": list(self.sim.appliances.events)}))
+            payload = {"events": list(self.sim.appliances.events), "perturbations": list(self.perturbations.fired)}
+            return encode(Reply(ok=True, payload=payload))
         if req.op == "shutdown":
             self.running = False
             return encode(Reply(ok=True))
-        return error_reply(f"unknown request op {req.op!r}; known: observe, state, ping, push, switch, events, shutdown")
+        return error_reply(f"unknown request op {req.op!r}; known: observe, state, ping, push, switch, perturb, events, shutdown")
 
     def serve_lockstep(self) -> None:
         while self.running:
@@ -138,10 +147,14 @@ class SimServer:
                 s.close(linger=0)
 
 
-def build_sim(scene: str, robot: str, seed: int, remove: tuple[str, ...] = (), off: tuple[str, ...] = ()) -> SimWorld:
+def build_sim(
+    scene: str, robot: str, seed: int, remove: tuple[str, ...] = (), off: tuple[str, ...] = (), randomize: dict | None = None
+) -> SimWorld:
     sim = SimWorld(build_world(scene, load_robot_spec(robot), remove=remove), seed=seed)
     for appliance in off:
         sim.appliances.switch(appliance, False)
+    for line in perturbations.randomize(sim, randomize or {}, seed):
+        log.info("randomised (seed %d): %s", seed, line)
     return sim
 
 
@@ -158,14 +171,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--off", action="append", default=[], help="switch an appliance off (repeatable)")
     p.add_argument("--video", help="write an MP4 clip of the run (rendered headless)")
     p.add_argument("--die-at", type=float, help="fault injection: exit abruptly at this sim time (s)")
+    p.add_argument("--randomize", type=json.loads, default={}, help='JSON startup randomisation, e.g. {"mass": {"scale": [0.8, 1.2]}}')
+    p.add_argument("--perturb", type=json.loads, action="append", default=[], help='JSON world event, e.g. {"at_s": 3, "kind": "push", "params": {...}} (repeatable)')
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[sim] %(levelname)s %(message)s", stream=sys.stderr)
     from humanoid.robot_spec import SpecError
     from scenarios.world import SceneError
 
     try:
-        sim = build_sim(args.scene, args.robot, args.seed, tuple(args.remove), tuple(args.off))
-    except (SpecError, SceneError, KeyError) as exc:
+        sim = build_sim(args.scene, args.robot, args.seed, tuple(args.remove), tuple(args.off), args.randomize)
+    except (SpecError, SceneError, KeyError, ValueError, TypeError) as exc:
         print(f"humanoid sim: {exc}", file=sys.stderr)
         return 2
     video = None
@@ -183,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         server = SimServer(sim, args.endpoint, video=video)
         server.die_at = args.die_at
+        for ev in args.perturb:
+            server.perturbations.add(ev["at_s"], ev["kind"], ev.get("params", {}))
         log.info("serving %s in lockstep on %s", args.scene, args.endpoint)
         try:
             server.serve_lockstep()

@@ -9,6 +9,7 @@ ZeroMQ; tests and the training code may drive it directly.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import mujoco
@@ -54,6 +55,8 @@ class SimWorld:
         self.watchdog_mode = "ok"
         self._tau = np.zeros(self.spec.n_joints)
         self._push: tuple[int, np.ndarray, float] | None = None  # body id, force, until
+        # Scenario hooks on what perception reports (e.g. noise, bridge/perturbations.py).
+        self.observation_filters: list[Callable[[WorldObservation], WorldObservation]] = []
         m = self.model
         self._gyro_adr = m.sensor_adr[m.sensor("imu_gyro").id]
         self._vel_adr = m.sensor_adr[m.sensor("imu_vel").id]
@@ -221,4 +224,7 @@ class SimWorld:
                 )
             )
         self._obs_seq += 1
-        return WorldObservation(seq=self._obs_seq, sim_time=self.sim_time, objects=objects)
+        obs = WorldObservation(seq=self._obs_seq, sim_time=self.sim_time, objects=objects)
+        for f in self.observation_filters:
+            obs = f(obs)
+        return obs

@@ -155,6 +155,7 @@ class ControlLoop:
             "arm_tracking_error_rms": float(np.sqrt(np.mean(err**2))),
             "torque_abs_max": float(np.abs(s.tau).max()),
             "base_height": float(s.base_pos[2]),
+            "base_pos": s.base_pos.tolist(),  # the executed base path on the trace viewer's map
             "base_linvel": s.base_linvel.tolist(),
             "policy_latency_us": self.legs.last_latency_s * 1e6,
             "watchdog": s.watchdog,

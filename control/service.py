@@ -9,6 +9,7 @@ is being executed, so a run is reproducible and faster than real time.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--policy", default="stand")
     p.add_argument("--sim", required=True, help="endpoint of the lockstep simulator (REP)")
     p.add_argument("--endpoint", required=True, help="endpoint to serve MotionRequests on (REP)")
+    p.add_argument("--link-faults", type=json.loads, help='scenario fault injection on the robot link, JSON, e.g. {"drop_rate": 0.05}')
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[control] %(levelname)s %(message)s", stream=sys.stderr)
     from control.policy import PolicyError
@@ -78,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"control: refusing to start: {exc}", file=sys.stderr)
         return 3
     robot = LockstepSimClient(args.sim)
+    if args.link_faults:
+        from bridge.perturbations import FaultyLink, LinkFaults
+
+        robot = FaultyLink(robot, LinkFaults(**args.link_faults))
+        log.warning("fault injection on the robot link: %s", args.link_faults)
     try:
         loop = ControlLoop(spec, robot, legs)
     except BridgeDown as exc:

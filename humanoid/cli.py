@@ -97,6 +97,18 @@ def cmd_trace(args) -> int:
     return main_show(args.path, args.json)
 
 
+def cmd_trace_serve(args) -> int:
+    from humanoid.viewer.server import serve
+
+    return serve(args.path, host=args.host, port=args.port, open_browser=args.open)
+
+
+def cmd_test(args) -> int:
+    from scenarios.suite_cli import main_test
+
+    return main_test(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="humanoid", description="Hierarchical task-execution stack for humanoid robots.")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -124,6 +136,25 @@ def build_parser() -> argparse.ArgumentParser:
     ts.add_argument("path")
     ts.add_argument("--json", action="store_true")
     ts.set_defaults(func=cmd_trace)
+    tv = tsub.add_parser("serve", help="open runs' traces in a local web viewer (docs/trace-viewer.md)")
+    tv.add_argument(
+        "path", nargs="?", default="runs", help="a trace, a folder of traces or a scenario report (default: runs)"
+    )
+    tv.add_argument("--host", default="127.0.0.1", help="where to listen (default 127.0.0.1: this machine only)")
+    tv.add_argument("--port", type=int, default=8765)
+    tv.add_argument("--open", action="store_true", help="open the page in the default browser")
+    tv.set_defaults(func=cmd_trace_serve)
+
+    te = sub.add_parser("test", help="run the scenario regression suite in parallel (docs/scenarios.md)")
+    te.add_argument("paths", nargs="*", help="scenario files, folders or names (default: every scenario under scenarios/library)")
+    te.add_argument("--workers", type=int, help="parallel runs on this machine (default: the core count)")
+    te.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS", help="run as Ray tasks; no ADDRESS starts a local Ray")
+    te.add_argument("--junit", help="write JUnit XML here (one testcase per scenario and seed)")
+    te.add_argument("--out", help="folder for traces and the report (default runs/suite-<time>)")
+    te.add_argument("--video", action="store_true", help="render a short clip per run, headless")
+    te.add_argument("--tag", action="append", default=[], help="only scenarios with this tag (repeatable)")
+    te.add_argument("--seeds", help="override every scenario's seeds, e.g. 0,1,2")
+    te.set_defaults(func=cmd_test)
     return p
 
 

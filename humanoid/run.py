@@ -21,7 +21,9 @@ from bridge.transport import BridgeDown
 from humanoid.console import Console
 from humanoid.launch import Child, ipc_dir, start_child, wait_until
 from humanoid.robot_spec import load_robot_spec
+from humanoid.trace.scene import write_scene
 from humanoid.trace.writer import TraceWriter
+from scenarios import injection
 from scenarios.scenario import Scenario
 from scenarios.world import build_world
 
@@ -128,7 +130,6 @@ def _sigterm_as_interrupt(signum, frame) -> None:
 
 def run(opts: RunOptions, out: TextIO = sys.stdout) -> int:
     from motion.executor import SkillExecutor
-    from planner.graph import run_planner
 
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
 
@@ -163,15 +164,17 @@ def run(opts: RunOptions, out: TextIO = sys.stdout) -> int:
             sim_args += ["--die-at", str(sc.simulator_dies_at_s)]
         if opts.video_path:
             sim_args += ["--video", str(opts.video_path)]
+        sim_args += injection.sim_args(sc, opts.seed)  # randomisation, timed perturbations
         log_dir = opts.trace_path.parent
         children.append(start_child("simulator", "bridge.sim_server", sim_args, log_dir))
         probe = LockstepSimClient(sim_ep, timeout_s=1.0)
         wait_until(lambda: probe.request("ping").ok, 60, children, "waiting for the simulator to start")
         probe.close()
-        children.append(start_child("control", "control.service", ["--robot", sc.robot, "--sim", sim_ep, "--endpoint", ctl_ep], log_dir))
+        children.append(start_child("control", "control.service", ["--robot", sc.robot, "--sim", sim_ep, "--endpoint", ctl_ep, *injection.control_args(sc, opts.seed)], log_dir))
         control = ControlClient(ctl_ep)
         info: dict = {}
         wait_until(lambda: bool(info.update(ControlClient(ctl_ep, timeout_s=1.0).info()) or True), 60, children, "waiting for the control loop to start")
+        write_scene(trace, world, control.observe())  # the viewer's map: objects, places, robot start
         console.header(opts.command, sc, spec.name)
         trace.write("/timing", {"name": "startup", "seconds": time.monotonic() - wall_start})
 
@@ -181,12 +184,21 @@ def run(opts: RunOptions, out: TextIO = sys.stdout) -> int:
                 sim_time = executor.ctx.state.sim_time  # the robot's clock when the event happened
             trace.write(EVENT_TOPICS.get(kind, "/planner/event"), {"event": kind, **payload}, sim_time=sim_time)
             console.event(kind, payload)
+            perturber(kind, payload, sim_time)
 
         executor = None
+        perturber = injection.EventPerturber(sc, LockstepSimClient(sim_ep))
         executor = SkillExecutor(world, _TracedControl(control, trace, console), on_event=on_event)
         runner = _SkillRunner(executor, children, sc.sim_time_limit_s)
-        result = run_planner(opts.command, runner, on_event=on_event)
-        final_world = control.observe() if all(c.alive() for c in children) else None
+        n_arm = len(spec.indices(("left_arm", "right_arm")))
+        result = injection.run_commands(sc, opts.command, runner, on_event, control, n_arm)
+        final_world = None
+        if all(c.alive() for c in children):
+            injection.settle(control, sc.success.hold_for_s, n_arm)
+            final_world = control.observe()
+            sim_events = perturber.sim.request("events").payload
+            snapshot = injection.final_snapshot(final_world, control.state(), sim_events, perturber.sent)
+            trace.write("/world/final", snapshot, sim_time=final_world.sim_time)
         sim_time = final_world.sim_time if final_world else None
         wall = time.monotonic() - wall_start
         outcome = {
