@@ -120,8 +120,9 @@ class _SkillRunner:
         except SkillFailure as exc:
             # Without a world to observe the planner cannot go on: end the run, naming the culprit.
             dead = self._dead_child()
-            who = f"the {dead.name} process died (exit code {dead.exit_code()})" if dead else "the robot stopped answering"
-            raise RuntimeError(f"{who}: {exc.message}") from None
+            if dead is not None:
+                raise RuntimeError(f"the {dead.name} process died (exit code {dead.exit_code()}): {exc.message}") from None
+            raise RuntimeError(f"the robot cannot go on ({exc.reason.value}): {exc.message}") from None
 
 
 def _sigterm_as_interrupt(signum, frame) -> None:
