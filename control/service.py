@@ -26,11 +26,20 @@ def _bridge_down_result(req: MotionRequest, detail: str) -> MotionResult:
     return MotionResult(seq=req.seq, status="bridge_down", detail=detail, state=None, world=None)
 
 
-def serve(loop: ControlLoop, endpoint: str) -> None:
+def serve(loop: ControlLoop, endpoint: str, realtime: bool = False) -> None:
+    """Answer requests one at a time. In realtime the robot never waits: between requests the
+    loop keeps ticking (holding the last references), paced by the robot's own state stream."""
     rep = bind_rep(endpoint)
     dropped = 0
     running = True
     while running:
+        if realtime and not rep.poll(0):
+            try:
+                loop.tick()
+            except (BridgeDown, RemoteError) as exc:
+                log.error("robot link lost while idle: %s", exc)
+                rep.poll(100)  # nothing to command; wait for a request instead of spinning
+            continue
         raw = rep.recv()
         try:
             msg = decode(raw)
@@ -66,7 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m control.service", description="Run the frozen control loop.")
     p.add_argument("--robot", default="reference_humanoid")
     p.add_argument("--policy", default="stand")
-    p.add_argument("--sim", required=True, help="endpoint of the lockstep simulator (REP)")
+    link = p.add_mutually_exclusive_group(required=True)
+    link.add_argument("--sim", help="endpoint of the lockstep simulator (REP)")
+    link.add_argument(
+        "--realtime-robot",
+        nargs=3,
+        metavar=("REQUEST_EP", "STATE_EP", "COMMAND_EP"),
+        help="a robot running at wall-clock rate (`humanoid sim --realtime` or a hardware driver)",
+    )
     p.add_argument("--endpoint", required=True, help="endpoint to serve MotionRequests on (REP)")
     p.add_argument("--link-faults", type=json.loads, help='scenario fault injection on the robot link, JSON, e.g. {"drop_rate": 0.05}')
     args = p.parse_args(argv)
@@ -79,7 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     except (SpecError, PolicyError) as exc:
         print(f"control: refusing to start: {exc}", file=sys.stderr)
         return 3
-    robot = LockstepSimClient(args.sim)
+    if args.realtime_robot:
+        from bridge.sim_client import RealtimeRobotClient
+
+        robot = RealtimeRobotClient(*args.realtime_robot)
+    else:
+        robot = LockstepSimClient(args.sim)
     if args.link_faults:
         from bridge.perturbations import FaultyLink, LinkFaults
 
@@ -91,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"control: {exc}", file=sys.stderr)
         return 4
     log.info("control loop up: %s, serving %s", legs.name, args.endpoint)
-    serve(loop, args.endpoint)
+    serve(loop, args.endpoint, realtime=bool(args.realtime_robot))
     return 0
 
 
