@@ -57,7 +57,7 @@ def run(repeats: int = 30) -> dict[str, Any]:
         "embedding_examples_encode_s": round(examples_s, 3),
         "ground_lexical": _timed(lambda: grounder.ground("could you brew me a cup of cofee"), repeats),
         "ground_embedding": _timed(
-            lambda: grounder.ground("I could really use something to wake me up"), repeats
+            lambda: grounder.ground("something to keep me awake"), repeats
         ),
         "plan_coffee_machine": _timed(lambda: plan_command("make me a coffee", worlds["machine"]), repeats),
         "plan_coffee_kettle_machine_off": _timed(

@@ -48,7 +48,7 @@ def cmd_plan(args) -> int:
 
     sc = _load_scenario(args.scenario, args.command)
     command = args.command if args.command is not None else sc.command
-    result = plan_command(command, _initial_observation(sc))
+    result = plan_command(command, _initial_observation(sc), backend=_planner_backend(args))
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -59,6 +59,22 @@ def cmd_plan(args) -> int:
     return 0
 
 
+def _planner_backend(args):
+    """The backend `--backend` names (planner/backends); None keeps the embedded default."""
+    name = getattr(args, "backend", None) or "embedded"
+    if name == "embedded":
+        return None
+    if name == "vllm":
+        from planner.backends.vllm import VLLMBackend
+
+        return VLLMBackend(base_url=args.llm_url, model=args.llm_model or "default")
+    from planner.backends.transformers_lm import TransformersBackend
+
+    if not args.model_path:
+        raise ValueError("--backend transformers needs --model-path FOLDER (a local causal LM)")
+    return TransformersBackend(args.model_path)
+
+
 def cmd_run(args) -> int:
     from humanoid.run import RunOptions, run
     from planner.cli_support import plan_command
@@ -67,11 +83,22 @@ def cmd_run(args) -> int:
     command = args.command if args.command is not None else sc.command
     # Refuse a command the robot cannot do, or a policy file that is not the promoted one,
     # before any process starts or anything moves (the control process checks again).
-    plan_command(command, _initial_observation(sc))
+    from planner.errors import AmbiguityError
+
+    try:
+        plan_command(command, _initial_observation(sc))
+    except AmbiguityError:
+        if not args.approve:
+            raise
+        # with --approve the operator is asked which thing during the run
     from control.policy import FrozenPolicy
     from humanoid.robot_spec import load_robot_spec
 
     FrozenPolicy.from_spec(load_robot_spec(sc.robot), "stand")
+    if args.approve:  # every plan and re-plan waits for the operator (planner/supervision.py)
+        from planner import supervision
+
+        supervision.install(supervision.TerminalOperator(), args.checkpoint)
     seed = sc.seed if args.seed is None else args.seed
     trace_path = Path(args.trace) if args.trace else _default_trace_path(command)
     opts = RunOptions(
@@ -120,12 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int)
     r.add_argument("--video", help="write a short clip rendered headless (needs the 'video' extra)")
     r.add_argument("--quiet", action="store_true")
+    r.add_argument("--approve", action="store_true", help="show each plan and re-plan; approve, edit or reject it")
+    r.add_argument("--checkpoint", help="with --approve: SQLite file checkpointing the planner (resumable)")
     r.set_defaults(func=cmd_run)
 
     pl = sub.add_parser("plan", help="print the grounded goal and subgoals without running the sim")
     pl.add_argument("command", nargs="?")
     pl.add_argument("--scenario")
     pl.add_argument("--json", action="store_true")
+    pl.add_argument("--backend", choices=["embedded", "vllm", "transformers"], default="embedded")
+    pl.add_argument("--llm-url", default="http://127.0.0.1:8000/v1", help="vLLM server (OpenAI API)")
+    pl.add_argument("--llm-model", help="model name the vLLM server serves")
+    pl.add_argument("--model-path", help="folder of a local causal LM (--backend transformers)")
     pl.set_defaults(func=cmd_plan)
 
     sub.add_parser("sim", help="serve the simulated robot alone (see `humanoid sim --help`)", add_help=False)

@@ -41,6 +41,7 @@ def plan_command(
         "binding": plan.binding,
         "subgoals": [s.to_dict() for s in plan.subgoals],
         "actions": proposed.actions,
+        "backend_notes": list(proposed.notes),
         "timings_ms": {"ground": round((t1 - t0) * 1e3, 2), "plan": round((t2 - t1) * 1e3, 2)},
     }
 

@@ -21,3 +21,11 @@ class PlanValidationError(PlanningError):
     def __init__(self, message: str, step: int | None = None) -> None:
         super().__init__(message)
         self.step = step
+
+
+class AmbiguityError(GroundingError):
+    """A command that could mean several things ("bring me the mug" with two mugs): ask, never guess."""
+
+    def __init__(self, message: str, options: list[str]) -> None:
+        super().__init__(message)
+        self.options = list(options)

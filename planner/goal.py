@@ -3,6 +3,11 @@
 A fact is a tuple of strings, ("at", "mug_red", "user"). A goal is a conjunction of facts
 that may name variables ("?mug") standing for any object of a catalogue category: "make me
 a coffee" does not care which mug, so the planner picks the one with the shortest plan.
+
+A variable's category is an expression over catalogue categories and object ids, so "a drink
+without caffeine" needs no code: `drink&!caffeinated`. Terms joined by `&` must all hold, `|`
+separates alternatives inside a term ("a coke or a pepsi": `coke|pepsi`), a leading `!` negates
+a term. An atom holds for an object that is that id or has that category.
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ class Goal:
     def describe(self) -> str:
         text = " and ".join(format_fact(f) for f in self.facts)
         if self.variables:
-            where = ", ".join(f"{v} any {c}" for v, c in self.variables.items())
+            where = ", ".join(f"{v} any {category_text(c)}" for v, c in self.variables.items())
             text += f" ({where})"
         return text
 
@@ -62,10 +67,16 @@ class Goal:
         choice between equally good objects is the same on every run.
         """
         names = list(self.variables)
-        pools = [sorted(o for (p, o, *c) in _is_a(facts) if c == [self.variables[v]]) for v in names]
+        things = sorted({f[1] for f in _is_a(facts)})
+        pools = [[o for o in things if self.admits(v, o, facts)] for v in names]
         for combo in itertools.islice(itertools.product(*pools), MAX_BINDINGS):
             if len(set(combo)) == len(combo):
                 yield dict(zip(names, combo, strict=True))
+
+    def admits(self, variable: str, obj: str, facts: Facts) -> bool:
+        """True when `obj` may stand for `variable` in the world `facts` (its category expression holds)."""
+        expr = self.variables.get(variable)
+        return expr is not None and category_holds(expr, obj, facts)
 
     def holds(self, facts: Facts) -> bool:
         """True when some binding of the variables makes every goal fact true in `facts`."""
@@ -92,6 +103,25 @@ class Goal:
             command=str(d.get("command", "")),
             notes=tuple(str(n) for n in d.get("notes", ())),
         )
+
+
+def category_holds(expr: str, obj: str, facts: Facts) -> bool:
+    """Does `obj` satisfy the category expression `expr` (see the module docstring) in `facts`?"""
+    for term in expr.split("&"):
+        negated = term.startswith("!")
+        hit = any(a == obj or ("is-a", obj, a) in facts for a in term.lstrip("!").split("|"))
+        if hit == negated:
+            return False
+    return True
+
+
+def category_text(expr: str) -> str:
+    """'drink&!caffeinated' -> 'drink, not caffeinated', for messages to people."""
+    parts = []
+    for term in expr.split("&"):
+        words = " or ".join(term.lstrip("!").split("|")).replace("_", " ")
+        parts.append(f"not {words}" if term.startswith("!") else words)
+    return ", ".join(parts)
 
 
 def _is_a(facts: Iterable[Fact]) -> Iterator[Fact]:

@@ -6,10 +6,22 @@ longest-phrase-first. An intent is picked by its trigger phrases or required con
 when none fires does the MiniLM matcher compare the sentence with each intent's examples.
 Objects always come from the lexical layer, so an embedding can never invent one. What is
 not understood raises `GroundingError` saying which words and what the robot can do.
+
+Open-ended speech, all driven by the data file:
+- several requests in one sentence ("throw away the apple and bring me a coke") split into
+  clauses at punctuation and at "and"/"then" when a new request follows; their goals join;
+- a clause with no request is context ("I spilled my coke, ...") that "it" may refer to, and
+  a sentence with no request at all may state a need ("I'm thirsty");
+- categories narrowed by properties and negation ("a drink without caffeine") become category
+  expressions (planner/goal.py);
+- "the <category>" with several candidates raises `AmbiguityError` with the options, so the
+  operator is asked instead of the planner guessing;
+- text that tries to change the robot's rules ("ignore your rules and ...") is refused.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -21,8 +33,8 @@ from typing import Any
 import yaml
 
 from planner.embeddings import IntentMatcher
-from planner.errors import GroundingError
-from planner.goal import Fact, Goal
+from planner.errors import AmbiguityError, GroundingError
+from planner.goal import Fact, Goal, category_holds, category_text
 from scenarios.world import ObjectInfo, load_catalogue
 
 DATA_PATH = Path(__file__).resolve().parent / "data" / "grounding.yaml"
@@ -56,6 +68,48 @@ class Intent:
     goal: tuple[tuple[str, ...], ...]
     defaults: Mapping[str, str]
     examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Need:
+    """A stated need that is a request when nothing else is asked ("I'm thirsty" -> bring a drink)."""
+
+    phrases: tuple[tuple[str, ...], ...]
+    intent: str
+    category: str | None
+
+
+@dataclass
+class Thing:
+    """One thing a clause asks for: a scene id, or a category expression built from its words."""
+
+    value: str  # object id, or "" for a category
+    terms: list[str]  # category expression terms ("drink", "!caffeinated") when value is ""
+    definite: bool  # "the fruit": one particular thing the speaker has in mind
+    start: int
+    end: int = 0  # token after the last word that shaped it
+    has_base: bool = True  # False while only properties or "something" describe it
+
+    @property
+    def expression(self) -> str:
+        return "&".join(self.terms)
+
+
+@dataclass
+class Part:
+    """The goal of one request in the sentence."""
+
+    intent: Intent
+    facts: list[Fact]
+    variables: dict[str, str]
+    objects: list[str]  # what the request is about, for "it" in a later clause
+    destination: str | None
+
+
+PRONOUNS = frozenset({"it", "them", "this", "that", "one"})
+# "and" or "then" start a new request only when one follows; otherwise they join things
+# ("bring me the apple and the orange").
+CLAUSE_JOINERS = frozenset({"and", "then", "also", "afterwards", "after"})
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -124,10 +178,23 @@ class Grounder:
             kind = "place" if oid in self.places else "object"
             for phrase in [oid.replace("_", " "), oid, *raw["aliases"].get(oid, ())]:
                 self.phrases[tuple(tokenize(phrase))] = (kind, oid)
-        for section, kind in (("categories", "category"), ("concepts", "concept")):
+        for section, kind in (
+            ("categories", "category"),
+            ("concepts", "concept"),
+            ("properties", "property"),
+        ):
             for value, phrases in raw.get(section, {}).items():
                 for phrase in phrases:
                     self.phrases.setdefault(tuple(tokenize(phrase)), (kind, value))
+        for word in raw.get("generic_things", ()):
+            self.phrases.setdefault(tuple(tokenize(word)), ("generic", ""))
+        self.needs = [
+            Need(tuple(tuple(tokenize(p)) for p in n["phrases"]), str(n["intent"]), n.get("category"))
+            for n in raw.get("needs", ())
+        ]
+        self.negations = frozenset(w for n in raw.get("negations", ()) for w in tokenize(n))
+        self.statement_words = frozenset(raw.get("statement_words", ()))
+        self.refuse_phrases = tuple(" ".join(tokenize(p)) for p in raw.get("refuse_phrases", ()))
         self.max_phrase = max(len(p) for p in self.phrases)
         self.destination_words = frozenset(raw.get("destination_words", ()))
         self.determiners = frozenset(raw.get("determiners", ()))
@@ -136,7 +203,18 @@ class Grounder:
         self.content_words = frozenset(w for p in self.phrases for w in p) | {
             w for i in self.intents for t in i.triggers for w in t
         }
-        self.vocabulary = self.content_words | self.fillers | self.destination_words | self.determiners
+        self.content_words |= {w for n in self.needs for p in n.phrases for w in p}
+        self.vocabulary = (
+            self.content_words
+            | self.fillers
+            | self.destination_words
+            | self.determiners
+            | self.negations
+            | CLAUSE_JOINERS
+            | PRONOUNS
+            | self.statement_words
+        )
+        self._by_name = {i.name: i for i in self.intents}
         emb = raw.get("embedding", {})
         self.min_similarity = float(emb.get("min_similarity", 0.55))
         self.min_margin = float(emb.get("min_margin", 0.03))
@@ -144,17 +222,118 @@ class Grounder:
         self.matcher = matcher or IntentMatcher({i.name: i.examples for i in self.intents if i.examples})
 
     # ---- the entry point -----------------------------------------------------------------
-    def ground(self, command: object) -> Goal:
+    def ground(self, command: object, choices: Sequence[str] = ()) -> Goal:
+        """The goal `command` asks for. `choices` answer an earlier `AmbiguityError` (the ids the
+        operator picked), so "bring me the mug" + ["mug_red"] means the red mug."""
+        self._choices = tuple(choices)
         text = self._check_text(command)
-        tokens, notes = self._correct(tokenize(text))
-        if not tokens:
+        self._check_rules_talk(text)
+        notes: list[str] = []
+        clauses: list[list[str]] = []
+        for segment in re.split(r"[,;.!?:]+|\s-\s", text):
+            tokens, fixed = self._correct(tokenize(segment))
+            notes += fixed
+            clauses += self._split(tokens)
+        if not clauses:
             raise GroundingError(f"the command {text!r} has no words I can read. {self.capabilities()}")
-        mentions = self._mentions(tokens)
-        intent, how = self._intent(tokens, mentions, text)
-        notes.append(how)
-        self._check_unknown_phrases(tokens, mentions, text)
-        facts, variables = self._fill(intent, tokens, mentions, text)
-        return Goal(intent=intent.name, facts=facts, variables=variables, command=text, notes=tuple(notes))
+        parts: list[Part] = []
+        context: list[str] = []  # things named outside any request, for "it"
+        bare: list[tuple[list[str], list[Mention]]] = []  # clauses that only name things
+        deferred: GroundingError | None = None
+        for tokens in clauses:
+            mentions = self._mentions(tokens)
+            found = self._lexical_intent(tokens, mentions)
+            things = self._things(tokens, mentions, 0) if found is None else []
+            if found is None and parts and self._only_exclusions(things):
+                self._narrow(parts[-1], things)  # "bring me some chips, not the spicy ones"
+                continue
+            if found is None and parts and things:
+                found = (parts[-1].intent, 0)  # "..., and the orange too": more of the same request
+            if found is None:
+                context += [t.value for t in things if t.value]
+                if things and self._is_noun_phrase(tokens, mentions):
+                    bare.append((tokens, mentions))
+                continue
+            intent, pos = found
+            self._check_unknown_phrases(tokens, mentions, text)
+            try:
+                part = self._fill(intent, tokens, mentions, pos, text, parts, context)
+            except AmbiguityError:
+                raise
+            except GroundingError as e:
+                deferred = deferred or e  # a stated need may still say what is wanted
+                continue
+            if part is not None:
+                parts.append(part)
+            notes.append(f"intent '{intent.name}' from the words")
+        all_tokens = [t for c in clauses for t in c]
+        if not parts and deferred is None and len(bare) == 1 and not self._stated_need(all_tokens):
+            # a noun phrase alone is a request for it: "a drink without caffeine", "the coke"
+            tokens, mentions = bare[0]
+            part = self._fill(self._by_name["bring"], tokens, mentions, 0, text, [], [])
+            assert part is not None
+            parts.append(part)
+            notes.append("intent 'bring' for a thing named without a verb")
+        if not parts:
+            parts = [self._from_need_or_resemblance(all_tokens, text, notes, deferred)]
+        return self._join(parts, text, notes)
+
+    @staticmethod
+    def _narrow(part: Part, things: Sequence[Thing]) -> None:
+        var = next((v for v in reversed(part.variables) if v != "?mug"), None)
+        if var is not None:
+            extra = [x for t in things for x in t.terms]
+            part.variables[var] = "&".join([part.variables[var], *extra])
+
+    def _is_noun_phrase(self, tokens: Sequence[str], mentions: Sequence[Mention]) -> bool:
+        """ "a drink without caffeine", "the coke please": a thing named with no verb, no statement."""
+        if any(t in self.statement_words for t in tokens):
+            return False
+        first = next((m.start for m in mentions if m.kind != "concept"), len(tokens))
+        lead = set(tokens[:first]) - self.determiners
+        if lead - {
+            "please",
+            "just",
+            "maybe",
+            "ok",
+            "okay",
+            "now",
+            "and",
+            "also",
+            "oh",
+            "hey",
+            "i",
+            "would",
+            "like",
+        }:
+            return False
+        try:
+            self._check_unknown_phrases(tokens, mentions, "")
+        except GroundingError:
+            return False
+        return True
+
+    def _stated_need(self, tokens: Sequence[str]) -> bool:
+        joined = f" {' '.join(tokens)} "
+        return any(f" {' '.join(p)} " in joined for n in self.needs for p in n.phrases)
+
+    def _join(self, parts: list[Part], text: str, notes: list[str]) -> Goal:
+        facts: list[Fact] = []
+        variables: dict[str, str] = {}
+        for part in parts:
+            rename = {}
+            for var, expr in part.variables.items():
+                new, n = var, 2
+                while new in variables:
+                    new, n = f"{var}{n}", n + 1
+                rename[var] = new
+                variables[new] = expr
+            for f in part.facts:
+                fact = tuple(rename.get(t, t) for t in f)
+                if fact not in facts:
+                    facts.append(fact)
+        intent = "+".join(dict.fromkeys(p.intent.name for p in parts))
+        return Goal(intent=intent, facts=tuple(facts), variables=variables, command=text, notes=tuple(notes))
 
     # ---- steps ---------------------------------------------------------------------------
     def _check_text(self, command: object) -> str:
@@ -181,14 +360,116 @@ class Grounder:
             )
         return text
 
+    def _check_rules_talk(self, text: str) -> None:
+        joined = f" {' '.join(tokenize(text))} "
+        hit = next((p for p in self.refuse_phrases if f" {p} " in joined), None)
+        if hit is not None:
+            raise GroundingError(
+                f"refused: {text!r} asks me to change how I work ('{hit}'), not for a task. "
+                f"My rules and safety limits stay as they are. {self.capabilities()}"
+            )
+
+    def _split(self, tokens: list[str]) -> list[list[str]]:
+        """Clauses of one segment: cut at a joiner only when a request follows it."""
+        if not tokens:
+            return []
+        cuts = [0]
+        for i, tok in enumerate(tokens):
+            if tok in CLAUSE_JOINERS and i > cuts[-1]:
+                rest = tokens[i + 1 :]
+                nxt = next((j for j, t in enumerate(rest) if t in CLAUSE_JOINERS), len(rest))
+                ahead = rest[:nxt]
+                if ahead and self._lexical_intent(ahead, self._mentions(ahead)) is not None:
+                    cuts.append(i)
+        cuts.append(len(tokens))
+        out = []
+        for a, b in itertools.pairwise(cuts):
+            clause = tokens[a:b]
+            while clause and clause[0] in CLAUSE_JOINERS:
+                clause = clause[1:]
+            if clause:
+                out.append(clause)
+        return out
+
+    def _lexical_intent(
+        self, tokens: Sequence[str], mentions: Sequence[Mention]
+    ) -> tuple[Intent, int] | None:
+        """The first intent (in priority order) whose words fire, and where its trigger ends."""
+        concepts = {f"concept:{m.value}" for m in mentions if m.kind == "concept"}
+        # "the trash can", "in the bin" name a place; "bin it" is a request
+        nouns = self.determiners | self.destination_words
+        inside = {
+            i
+            for m in mentions
+            if m.kind in ("object", "place", "category") and m.start > 0 and tokens[m.start - 1] in nouns
+            for i in range(m.start, m.end)
+        }
+        for intent in self.intents:
+            needs = [r for r in intent.requires if r.startswith("concept:")]
+            if needs and all(r in concepts for r in needs):
+                return intent, 0
+            for trig in intent.triggers:
+                for i in range(len(tokens) - len(trig) + 1):
+                    # "the trash can" names a place; only a verb "trash" is a request
+                    if tuple(tokens[i : i + len(trig)]) == trig and not (len(trig) == 1 and i in inside):
+                        return intent, i + len(trig)
+        return None
+
+    def _from_need_or_resemblance(
+        self, tokens: list[str], text: str, notes: list[str], deferred: GroundingError | None
+    ) -> Part:
+        joined = f" {' '.join(tokens)} "
+        for need in self.needs:
+            if any(f" {' '.join(p)} " in joined for p in need.phrases):
+                intent = self._by_name[need.intent]
+                notes.append(f"intent '{intent.name}' from a stated need")
+                mentions = self._mentions(tokens)
+                excluded = [
+                    f"!{m.value}"
+                    for m in mentions
+                    if m.kind in ("object", "category", "property") and self._negated(tokens, m.start)
+                ]
+                slots = dict(intent.defaults)
+                variables = {}
+                if need.category:
+                    slots["object"] = "?object"
+                    variables["?object"] = "&".join([need.category, *excluded])
+                slots.setdefault("mug", "?mug")
+                if slots["mug"] == "?mug":
+                    variables["?mug"] = "mug"
+                facts = [tuple(slots[t[1:]] if t.startswith("$") else t for t in f) for f in intent.goal]
+                variables = {v: c for v, c in variables.items() if any(v in f for f in facts)}
+                return Part(intent, facts, variables, [], slots.get("destination"))
+        if deferred is not None:
+            raise deferred
+        mentions = self._mentions(tokens)
+        intent, how = self._intent(tokens, mentions, text)
+        notes.append(how)
+        self._check_unknown_phrases(tokens, mentions, text)
+        part = self._fill(intent, tokens, mentions, 0, text, [], [])
+        assert part is not None
+        return part
+
     def _correct(self, tokens: list[str]) -> tuple[list[str], list[str]]:
         out, notes = [], []
         for tok in tokens:
-            fixed = tok if tok in self.vocabulary or tok.isdigit() else self._nearest(tok)
+            fixed = tok if tok in self.vocabulary or tok.isdigit() else self._stem(tok) or self._nearest(tok)
             if fixed != tok:
                 notes.append(f"read '{tok}' as '{fixed}'")
             out.append(fixed)
         return out, notes
+
+    def _stem(self, word: str) -> str | None:
+        """ "fetching" -> "fetch", "apples" -> "apple": a known word behind a common ending.
+
+        Tried before typo correction, which would otherwise reach for the nearest short word."""
+        for suffix in ("ing", "ed", "es", "s"):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                base = word[: -len(suffix)]
+                for cand in (base, base + "e", base[:-1] if len(base) > 3 and base[-1] == base[-2] else ""):
+                    if cand and cand in self.content_words:
+                        return cand
+        return None
 
     def _nearest(self, word: str) -> str:
         budget = _typo_budget(word)
@@ -196,6 +477,8 @@ class Grounder:
         for cand in sorted(self.content_words):
             if cand[0] != word[0] and not (len(word) > 1 and cand[:2] == word[1::-1]):
                 continue  # a typo rarely hits the first letter; this keeps "cake" from meaning "bake"
+            if _typo_budget(cand) == 0:
+                continue  # "joke" is not a typo of "joe": one slip changes a short word too much
             d = edit_distance(word, cand, budget)
             if d < best_d:
                 best, best_d = cand, d
@@ -265,36 +548,185 @@ class Grounder:
             if unknown and j not in covered:
                 raise GroundingError(self._not_understood(text, tokens, mentions))
 
+    def _things(self, tokens: Sequence[str], mentions: Sequence[Mention], pos: int) -> list[Thing]:
+        """Things named at or after `pos` (all of the clause's when none is), with properties and
+        exclusions folded into category expressions."""
+        out: list[Thing] = []
+        for m in mentions:
+            if m.start < pos:
+                continue
+            negated = self._negated(tokens, m.start)
+            last = out[-1] if out else None
+            open_thing = last if last is not None and not last.value else None
+            if m.kind in ("object", "category"):
+                if negated:
+                    if open_thing is None:  # "..., no coke": narrows the previous request
+                        out.append(Thing("", [], False, m.start, m.end, has_base=False))
+                        open_thing = out[-1]
+                    open_thing.terms.append(f"!{m.value}")  # "a soda but not the coke"
+                    open_thing.end = m.end
+                    continue
+                if (
+                    m.kind == "category"
+                    and open_thing is not None
+                    and not open_thing.has_base
+                    and m.start - open_thing.end <= 1
+                ):
+                    open_thing.terms.append(m.value)  # "a caffeine free drink", "something fizzy"
+                    open_thing.has_base, open_thing.end = True, m.end
+                elif m.kind == "object":
+                    out.append(Thing(m.value, [], self._definite(tokens, m.start), m.start, m.end))
+                else:
+                    out.append(Thing("", [m.value], self._definite(tokens, m.start), m.start, m.end))
+            elif m.kind == "generic":
+                out.append(Thing("", [], self._definite(tokens, m.start), m.start, m.end, has_base=False))
+            elif m.kind == "property":
+                if open_thing is None:  # "bring me caffeinated", "a decaf soda"
+                    open_thing = Thing(
+                        "", [], self._definite(tokens, m.start), m.start, m.end, has_base=False
+                    )
+                    out.append(open_thing)
+                open_thing.terms.append(f"!{m.value}" if negated else m.value)
+                open_thing.end = m.end
+        out = [t for t in out if t.value or t.terms]
+        if not out and pos > 0:
+            return self._things(tokens, mentions, 0)
+        return out
+
+    @staticmethod
+    def _only_exclusions(things: Sequence[Thing]) -> bool:
+        return bool(things) and all(not t.value and all(x.startswith("!") for x in t.terms) for t in things)
+
+    def _negated(self, tokens: Sequence[str], start: int) -> bool:
+        j = start - 1
+        while j >= 0 and (tokens[j] in self.determiners or tokens[j] in ("for", "of")):
+            j -= 1
+        return j >= 0 and tokens[j] in self.negations
+
+    def _after_and(self, tokens: Sequence[str], start: int) -> bool:
+        j = start - 1
+        while j >= 0 and tokens[j] in self.determiners:
+            j -= 1
+        return j >= 0 and tokens[j] == "and"
+
+    @staticmethod
+    def _definite(tokens: Sequence[str], start: int) -> bool:
+        return start > 0 and tokens[start - 1] in ("the", "that", "this", "my", "your")
+
+    def _resolve(self, thing: Thing, text: str) -> tuple[str, str | None]:
+        """(slot value, category expression or None): "the <category>" must name exactly one thing."""
+        if thing.value:
+            return thing.value, None
+        expr = thing.expression
+        if thing.definite:
+            facts = frozenset(("is-a", o, c) for o, i in self.catalogue.items() for c in i.categories)
+            options = sorted(
+                o for o, i in self.catalogue.items() if i.graspable and category_holds(expr, o, facts)
+            )
+            picked = [o for o in options if o in getattr(self, "_choices", ())]
+            if len(options) == 1 or len(picked) == 1:
+                return (picked or options)[0], None
+            if len(options) > 1:
+                raise AmbiguityError(
+                    f"{text!r} is ambiguous: which {category_text(expr)} do you mean: {', '.join(options)}?",
+                    options,
+                )
+        return "?object", expr
+
     def _fill(
-        self, intent: Intent, tokens: Sequence[str], mentions: Sequence[Mention], text: str
-    ) -> tuple[tuple[Fact, ...], dict[str, str]]:
+        self,
+        intent: Intent,
+        tokens: Sequence[str],
+        mentions: Sequence[Mention],
+        pos: int,
+        text: str,
+        parts: list[Part],
+        context: list[str],
+    ) -> Part | None:
+        """The goal of one request; None when the clause only changes the previous request
+        ("make me a coffee and put it on the table")."""
         slots: dict[str, str] = dict(intent.defaults)
-        variables: dict[str, str] = {}
-        things = [m for m in mentions if m.kind in ("object", "category")]
         places = [m for m in mentions if m.kind == "place"]
         dest = [m for m in places if self._after_destination_word(tokens, m)]
         if intent.name in ("open", "close"):
             dest = places  # "open the cupboard": the place is the object of the verb
         if dest:
             slots["destination"] = dest[-1].value
-        if things:
-            first = things[0]
-            if first.kind == "category":
-                slots["object"] = "?object"
-                variables["?object"] = first.value
-            else:
-                slots["object"] = first.value
-        mug = next((m for m in things if m.kind == "object" and self._is_mug(m.value)), None)
-        slots["mug"] = mug.value if mug else "?mug"
-        if slots["mug"] == "?mug":
-            variables["?mug"] = "mug"
+        things = self._things(tokens, mentions, pos)
+        extra: list[Thing] = []
+        if intent.name == "make_coffee":
+            # "a coffee and a snack": what follows "and" is a second request, to bring it
+            extra = [
+                t
+                for t in things
+                if not (t.value and self._is_mug(t.value)) and self._after_and(tokens, t.start)
+            ]
+            things = [t for t in things if t.value and self._is_mug(t.value)]
+        mug = next((t.value for t in things if t.value and self._is_mug(t.value)), None)
+        slots["mug"] = mug or "?mug"
+        variables: dict[str, str] = {"?mug": "mug"} if not mug else {}
+        uses_object = any("$object" in f for f in intent.goal)
+        pronoun = any(t in PRONOUNS for t in tokens[pos:]) or not things
+        if uses_object and not things and pronoun:
+            if parts and "destination" in slots and intent.name == "put":
+                self._retarget(parts[-1], slots["destination"])
+                return None
+            referent = parts[-1].objects[-1] if parts and parts[-1].objects else None
+            referent = referent or (context[-1] if context else None)
+            if referent is not None:
+                things = [Thing(referent, [], True, pos)] if not referent.startswith("?") else []
+                if referent.startswith("?"):
+                    slots["object"] = referent
+                    variables[referent] = parts[-1].variables.get(referent, "")
+        if parts and "destination" not in slots and "slot:destination" in intent.requires:
+            if parts[-1].destination not in (None, "user"):
+                slots["destination"] = parts[-1].destination  # "open the drawer, then put the sponge in it"
         for req in intent.requires:
             kind, _, name = req.partition(":")
+            if kind == "slot" and name == "object" and (things or "object" in slots):
+                continue
             if kind == "slot" and name not in slots:
                 raise GroundingError(self._missing_slot(intent, name, text, tokens, mentions))
-        facts = tuple(tuple(slots[t[1:]] if t.startswith("$") else t for t in f) for f in intent.goal)
+        facts: list[Fact] = []
+        objects: list[str] = []
+        templates = [f for f in intent.goal]
+        if uses_object and things and intent.name != "make_coffee":
+            for n, thing in enumerate(things):
+                value, expr = self._resolve(thing, text)
+                if expr is not None:
+                    value = "?object" if n == 0 else f"?object{n + 1}"
+                    variables[value] = expr
+                objects.append(value)
+                sub = slots | {"object": value}
+                facts += [tuple(sub[t[1:]] if t.startswith("$") else t for t in f) for f in templates]
+        else:
+            if "object" in slots:
+                objects.append(slots["object"])
+            facts = [tuple(slots[t[1:]] if t.startswith("$") else t for t in f) for f in templates]
+        if intent.name == "make_coffee":
+            objects.append(slots["mug"])
+            for n, thing in enumerate(extra):
+                value, expr = self._resolve(thing, text)
+                if expr is not None:
+                    value = "?object" if n == 0 else f"?object{n + 1}"
+                    variables[value] = expr
+                facts.append(("at", value, "user"))
         variables = {v: c for v, c in variables.items() if any(v in f for f in facts)}
-        return facts, variables
+        return Part(intent, facts, variables, objects, slots.get("destination"))
+
+    @staticmethod
+    def _retarget(part: Part, destination: str) -> None:
+        """Send what `part` delivers to `destination` instead ("... and put it on the table")."""
+        for i in range(len(part.facts) - 1, -1, -1):
+            f = part.facts[i]
+            if f[0] == "at" and f[1] in part.objects:
+                part.facts[i] = ("at", f[1], destination)
+                part.destination = destination
+                return
+            if f[0] == "handed" and f[1] in part.objects:
+                part.facts[i] = ("at", f[1], destination)
+                part.destination = destination
+                return
 
     # ---- helpers -------------------------------------------------------------------------
     def _after_destination_word(self, tokens: Sequence[str], m: Mention) -> bool:

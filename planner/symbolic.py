@@ -23,7 +23,7 @@ from pyperplan.task import Operator, Task
 from humanoid.contracts import Subgoal
 from planner.domain_config import DomainConfig, load_domain_config
 from planner.errors import PlanningError, PlanValidationError
-from planner.goal import Fact, Facts, Goal, format_fact
+from planner.goal import Fact, Facts, Goal, category_text, format_fact
 
 # Object types of the domain, in the order the problem declares them; each comes from a unary
 # type fact of the world model, e.g. ("mug", "mug_red").
@@ -69,10 +69,23 @@ class SymbolicDomain:
             )
 
     # ---- problem -------------------------------------------------------------------------
-    def problem_pddl(self, goal_facts: Iterable[Fact], facts: Facts) -> str:
-        """The PDDL problem text for reaching `goal_facts` from `facts` (handy for debugging)."""
+    def problem_pddl(
+        self,
+        goal_facts: Iterable[Fact],
+        facts: Facts,
+        relevant_only: bool = False,
+        also_keep: Iterable[str] = (),
+    ) -> str:
+        """The PDDL problem text for reaching `goal_facts` from `facts` (handy for debugging).
+
+        `relevant_only` drops the things no plan for this goal needs (for search; a proposed
+        plan is validated against the whole world)."""
         goal = list(goal_facts)
-        facts = self._within_reach(facts, goal) | self._deliveries(facts, goal)
+        facts = self._within_reach(facts, goal)
+        keep = set(also_keep)
+        if relevant_only or keep:
+            facts = self._relevant(facts, goal, keep)
+        facts = facts | self._deliveries(facts, goal)
         objects = {t: sorted(f[1] for f in facts if f[0] == t and len(f) == 2) for t in TYPES}
         known = self.constants | {o for names in objects.values() for o in names}
         init = sorted(f for f in facts if f[0] in self.predicates and all(a in known for a in f[1:]))
@@ -100,6 +113,20 @@ class SymbolicDomain:
         far = {f[1] for f in facts if f[0] == "at" and f[2] not in reachable and f[1] not in named}
         return frozenset(f for f in facts if not far.intersection(f[1:]))
 
+    def _relevant(self, facts: Facts, goal: Sequence[Fact], also_keep: set[str] | None = None) -> Facts:
+        """Drop graspable things the goal does not name, that play no role and are not held.
+
+        In this domain such a thing can only be moved around, which never helps another goal,
+        but every one of them multiplies the grounded actions (with all places reachable,
+        "make me a coffee" grounds 20x more operators)."""
+        named = {a for f in goal for a in f[1:]}
+        role_preds = set(self.config.roles)
+        keep = named | (also_keep or set()) | {f[1] for f in facts if f[0] in role_preds or f[0] == "holding"}
+        if any(f[0] == "contains" for f in goal):
+            keep |= {f[1] for f in facts if f[0] == "mug"}  # a coffee needs a mug even when unnamed
+        idle = {f[1] for f in facts if f[0] in ("graspable", "mug") and len(f) == 2} - keep
+        return frozenset(f for f in facts if not idle.intersection(f[1:]))
+
     @staticmethod
     def _deliveries(facts: Facts, goal: Sequence[Fact]) -> Facts:
         """Static facts that allow giving the user exactly what the goal asks for, nothing else."""
@@ -111,9 +138,11 @@ class SymbolicDomain:
                 out.add(("deliver-by-hand", f[1]))
         return frozenset(out)
 
-    def ground(self, goal_facts: Iterable[Fact], facts: Facts, prune: bool = True) -> Task:
+    def ground(
+        self, goal_facts: Iterable[Fact], facts: Facts, prune: bool = True, also_keep: Iterable[str] = ()
+    ) -> Task:
         parser = Parser(None)
-        parser.probInput = self.problem_pddl(goal_facts, facts)
+        parser.probInput = self.problem_pddl(goal_facts, facts, relevant_only=prune, also_keep=also_keep)
         problem = parser.parse_problem(self.pddl, read_from_file=False)
         task = grounding.ground(problem, remove_irrelevant_operators=prune)
         # pyperplan grounds through sets; sorting makes the search (and the plan) the same on every run
@@ -125,10 +154,10 @@ class SymbolicDomain:
         """The shortest plan over the goal's variable bindings; `PlanningError` says why there is none."""
         bindings = list(goal.bindings(facts)) if goal.variables else [{}]
         if not bindings:
-            cats = ", ".join(sorted(set(goal.variables.values())))
+            cats = "; ".join(sorted({category_text(c) for c in goal.variables.values()}))
             raise PlanningError(f"no plan for '{goal.describe()}': the observed world has no {cats}")
         best: SymbolicPlan | None = None
-        for binding in bindings:
+        for binding in _distinct(bindings, facts):
             goal_facts = goal.bind(binding)
             if all(f in facts for f in goal_facts):
                 return SymbolicPlan([], goal_facts, binding, [])
@@ -178,7 +207,12 @@ class SymbolicDomain:
         and, when given, `goal_facts` at the end. Returns the predicted state before each step and after
         the last; raises `PlanValidationError` naming the first step that cannot run and why."""
         goal_list = tuple(goal_facts or ())
-        task = self.ground(goal_list, facts, prune=False)
+        # things the plan never touches cannot change whether it runs; leaving them out keeps
+        # grounding small (a plan naming an unknown id still fails: it is not in the problem)
+        named = {v for sg in plan for v in sg.args.values()} | {"__validate__"}
+        # an action's hidden parameters (the mug under the spout) stand at a place the plan names
+        named |= {f[1] for f in facts if f[0] == "at" and f[2] in named}
+        task = self.ground(goal_list, facts, prune=False, also_keep=named)
         by_skill: dict[str, list[tuple[Operator, dict[str, str]]]] = {}
         for op in task.operators:
             action, *params = _parse_atom(op.name)
@@ -279,11 +313,11 @@ class SymbolicDomain:
                 far = sorted(
                     f"{f[1]} ({f[2]})"
                     for f in facts
-                    if f[0] == "at" and ("is-a", f[1], category) in facts and ("reachable", f[2]) not in facts
+                    if f[0] == "at" and goal.admits(var, f[1], facts) and ("reachable", f[2]) not in facts
                 )
                 if far:
                     reasons.append(
-                        f"every {category} is out of reach from where the robot stands: {', '.join(far)} "
+                        f"every {category_text(category)} is out of reach from where the robot stands: {', '.join(far)} "
                         "(walking is not supported yet)"
                     )
         for role in ("coffee-maker", "heater"):
@@ -301,6 +335,30 @@ class SymbolicDomain:
             + "; ".join(reasons)
             + f". The robot can act at: {', '.join(reachable) or 'nothing'}."
         )
+
+
+def _distinct(bindings: Sequence[dict[str, str]], facts: Facts) -> list[dict[str, str]]:
+    """One binding per class of interchangeable ones: two sodas on the same counter give plans of
+    the same length, so searching both is wasted time. Categories (`is-a`) do not change what
+    the skills can do; every other fact about an object does. The first of each class is kept,
+    so the choice stays the same on every run."""
+    about: dict[str, frozenset[tuple[str, ...]]] = {}
+
+    def signature(obj: str) -> frozenset[tuple[str, ...]]:
+        if obj not in about:
+            about[obj] = frozenset(
+                tuple("_" if a == obj else a for a in f) for f in facts if f[0] != "is-a" and obj in f[1:]
+            )
+        return about[obj]
+
+    seen: set[tuple[tuple[str, frozenset[tuple[str, ...]]], ...]] = set()
+    out = []
+    for b in bindings:
+        key = tuple(sorted((v, signature(o)) for v, o in b.items()))
+        if key not in seen:
+            seen.add(key)
+            out.append(b)
+    return out
 
 
 @lru_cache(maxsize=4)

@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 
 from humanoid.contracts import Subgoal
 from planner.errors import PlanValidationError
-from planner.goal import Fact, Facts, Goal
+from planner.goal import Fact, Facts, Goal, category_text
 from planner.symbolic import SymbolicDomain, default_domain
 
 
@@ -26,6 +26,7 @@ class ProposedPlan:
     subgoals: list[Subgoal]
     binding: dict[str, str] = field(default_factory=dict)
     actions: list[str] = field(default_factory=list)  # domain actions behind the subgoals, if known
+    notes: list[str] = field(default_factory=list)  # how it was made: repair rounds, fallbacks
 
 
 @runtime_checkable
@@ -64,8 +65,12 @@ def validate_plan(
         raise PlanValidationError(f"the plan does not say which objects it uses for {sorted(missing)}")
     goal_facts = goal.bind(proposed.binding)
     for var, obj in proposed.binding.items():
-        if ("is-a", obj, goal.variables.get(var, "")) not in facts:
-            raise PlanValidationError(f"{obj} is not a {goal.variables.get(var)} in the observed world")
+        if var not in goal.variables:
+            continue  # a binding for a variable the goal does not have changes nothing
+        if not goal.admits(var, obj, facts):
+            raise PlanValidationError(
+                f"{obj} is not a {category_text(goal.variables[var])} in the observed world"
+            )
     subgoals = _renumber(proposed.subgoals)
     predicted = domain.validate(subgoals, facts, goal_facts)
     return ValidatedPlan(subgoals, goal_facts, dict(proposed.binding), predicted)

@@ -1,0 +1,1 @@
+"""The planner's evaluation set (commands.yaml); scored by planner/evaluation.py."""
