@@ -85,3 +85,21 @@ def test_dead_simulator_ends_the_run_with_a_clear_error_and_a_readable_trace(tmp
     assert "/planner/plan" in _topics(trace)
     end = [m for m in trace.messages if m.topic == "/run/end"][-1].payload
     assert end["exit_code"] == 1 and "simulator process died" in end["reason"]
+
+
+def test_operator_rejects_the_plan_and_nothing_is_dispatched(tmp_path):
+    trace_path = tmp_path / "rejected.mcap"
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    r = subprocess.run(
+        [sys.executable, "-m", "humanoid.cli", "run", "make me a coffee", "--approve", "--trace", str(trace_path)],
+        input="r\nnot today\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+    )
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "the operator rejected plan v1" in r.stdout
+    trace = read_trace(trace_path)
+    assert not [m for m in trace.topic("/planner/subgoal") if m.payload.get("event") in ("start", "subgoal_start")]
