@@ -173,8 +173,9 @@ def run(opts: RunOptions, out: TextIO = sys.stdout) -> int:
         probe.close()
         children.append(start_child("control", "control.service", ["--robot", sc.robot, "--sim", sim_ep, "--endpoint", ctl_ep, *injection.control_args(sc, opts.seed)], log_dir))
         control = ControlClient(ctl_ep)
-        info: dict = {}
-        wait_until(lambda: bool(info.update(ControlClient(ctl_ep, timeout_s=1.0).info()) or True), 60, children, "waiting for the control loop to start")
+        ready = ControlClient(ctl_ep, timeout_s=1.0)  # short time-outs while it loads its policy
+        wait_until(lambda: "leg_controller" in ready.info(), 60, children, "waiting for the control loop to start")
+        ready.close()
         write_scene(trace, world, control.observe())  # the viewer's map: objects, places, robot start
         console.header(opts.command, sc, spec.name)
         trace.write("/timing", {"name": "startup", "seconds": time.monotonic() - wall_start})
