@@ -207,7 +207,12 @@ def _field_from_wire(f: dataclasses.Field, value: Any, where: str) -> Any:
     if ftype == "np.ndarray":
         if not (isinstance(value, dict) and "__nd__" in value and isinstance(value.get("b"), bytes)):
             raise MessageError(f"{where}: expected an array")
-        shape = tuple(int(s) for s in value["__nd__"])
+        dims = value["__nd__"]
+        if not (isinstance(dims, list) and len(dims) <= 4 and all(isinstance(d, int) and d >= 0 for d in dims)):
+            raise MessageError(f"{where}: array shape must be a list of non-negative integers, got {dims!r}")
+        shape = tuple(dims)
+        if len(value["b"]) % 8:
+            raise MessageError(f"{where}: array payload of {len(value['b'])} bytes is not float64 data")
         arr = np.frombuffer(value["b"], dtype=np.float64)
         if arr.size != math.prod(shape):
             raise MessageError(f"{where}: array of {arr.size} values does not fit shape {shape}")
@@ -230,6 +235,12 @@ def _field_from_wire(f: dataclasses.Field, value: Any, where: str) -> Any:
         return float(value)
     if ftype == "str" and not isinstance(value, str):
         raise MessageError(f"{where}: expected a string, got {value!r}")
+    if ftype == "bool" and not isinstance(value, bool):
+        raise MessageError(f"{where}: expected true or false, got {value!r}")
+    if ftype.startswith("dict[") and not isinstance(value, dict):
+        raise MessageError(f"{where}: expected a map, got {type(value).__name__}")
+    if ftype.startswith("list[dict") and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+        raise MessageError(f"{where}: expected a list of maps")
     return value
 
 
@@ -250,7 +261,12 @@ def decode(payload: bytes, expect: type | None = None) -> Any:
     version = raw.get("version")
     if version != WIRE_VERSION:
         raise MessageError(f"{kind}: wire version {version!r} not supported (this build speaks {WIRE_VERSION})")
-    return _from_wire(cls, raw, kind)
+    try:
+        return _from_wire(cls, raw, kind)
+    except MessageError:
+        raise
+    except (TypeError, ValueError, KeyError) as exc:  # whatever else a hostile payload trips over
+        raise MessageError(f"{kind}: malformed ({type(exc).__name__}: {exc})") from None
 
 
 def check_lengths(message: RobotState | JointCommand, n_joints: int) -> None:

@@ -76,10 +76,14 @@ class SimServer:
                 return encode(StepReply(state=state, world=world))
             if isinstance(msg, Request):
                 return self._request(msg)
-        except (MessageError, ValueError, KeyError) as exc:
+        except (MessageError, ValueError, KeyError, TypeError, IndexError) as exc:
             self.dropped += 1
             log.warning("rejected a %s: %s", type(msg).__name__, exc)
             return error_reply(f"{type(msg).__name__} rejected: {exc}")
+        except Exception as exc:  # last resort: log it, answer, keep serving the robot
+            self.dropped += 1
+            log.exception("a %s failed", type(msg).__name__)
+            return error_reply(f"{type(msg).__name__} failed in the simulator: {type(exc).__name__}: {exc}")
         self.dropped += 1
         return error_reply(f"the simulator does not serve {type(msg).__name__} messages")
 
@@ -94,7 +98,9 @@ class SimServer:
             self.sim.push(str(req.args["body"]), tuple(req.args["force"]), float(req.args.get("duration_s", 0.1)))
             return encode(Reply(ok=True))
         if req.op == "switch":
-            self.sim.appliances.switch(str(req.args["appliance"]), bool(req.args["on"]))
+            if not isinstance(req.args.get("on"), bool):
+                raise ValueError(f"switch needs on: true or false, got {req.args.get('on')!r}")
+            self.sim.appliances.switch(str(req.args["appliance"]), req.args["on"])
             return encode(Reply(ok=True))
         if req.op == "perturb":
             # a scenario event (e.g. "move the mug 0.5 s after the pick starts"), due at `at_s`

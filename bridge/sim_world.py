@@ -145,7 +145,10 @@ class SimWorld:
     # --- perturbations (scenarios) -------------------------------------------------------
     def push(self, body: str, force: tuple[float, float, float], duration_s: float) -> None:
         """Apply a world-frame force to a body for `duration_s` of sim time."""
-        self._push = (self.model.body(body).id, np.asarray(force, dtype=float), self.sim_time + duration_s)
+        f = np.asarray(force, dtype=float)
+        if f.shape != (3,) or not np.all(np.isfinite(f)) or not 0.0 <= duration_s <= 10.0:
+            raise ValueError(f"a push needs a finite 3-vector force and 0..10 s, got {force!r} for {duration_s!r} s")
+        self._push = (self.model.body(body).id, f, self.sim_time + duration_s)
 
     def _apply_push(self) -> None:
         self.data.xfrc_applied[:] = 0.0

@@ -17,6 +17,7 @@ from bridge.messages import JointCommand, MotionRequest, MotionResult, RobotStat
 from humanoid.robot_spec import RobotSpec
 
 TELEMETRY_EVERY = 5  # control periods between telemetry samples (10 Hz at 50 Hz control)
+MAX_REQUEST_S = 120.0  # longest motion one request may ask for (sim time); skills send seconds
 
 
 class RobotLink(Protocol):
@@ -127,8 +128,9 @@ class ControlLoop:
     def execute(self, req: MotionRequest) -> MotionResult:
         if self.fallen:
             return self._result(req, "fallen", "the robot has fallen; it needs a reset before it can move", [], [])
-        if req.arm_q.ndim != 2 or req.arm_q.shape[1] != len(self.arm_idx) or len(req.arm_q) != len(req.times):
-            return self._result(req, "rejected", f"arm_q must be (len(times), {len(self.arm_idx)}), got {req.arm_q.shape}", [], [])
+        problem = self._request_problem(req)
+        if problem:
+            return self._result(req, "rejected", problem, [], [])
         t_start = self.state.sim_time
         duration = (float(req.times[-1]) if len(req.times) else 0.0) + req.settle_s
         telemetry, safety_events = [], []
@@ -145,6 +147,22 @@ class ControlLoop:
                     self.fallen = True
                     return self._result(req, "fallen", "fall detected: " + events[-1]["detail"], telemetry, safety_events)
         return self._result(req, "ok", "", telemetry, safety_events)
+
+    def _request_problem(self, req: MotionRequest) -> str:
+        """Why a request cannot be followed as sent (empty when it can)."""
+        k = len(req.times)
+        if req.times.ndim != 1:
+            return f"times must be a 1-D array, got shape {req.times.shape}"
+        if k > 1 and np.any(np.diff(req.times) < 0):
+            return "times must not decrease"
+        if req.arm_q.ndim != 2 or req.arm_q.shape != (k, len(self.arm_idx)):
+            return f"arm_q must be (len(times), {len(self.arm_idx)}) = ({k}, {len(self.arm_idx)}), got {req.arm_q.shape}"
+        if req.gripper.shape != (k, 2):
+            return f"gripper must be (len(times), 2) = ({k}, 2), got {req.gripper.shape}"
+        duration = (float(req.times[-1]) if k else 0.0) + req.settle_s
+        if not 0.0 <= req.settle_s or duration > MAX_REQUEST_S:
+            return f"a request may last 0..{MAX_REQUEST_S:.0f} s of sim time, this one {duration:.1f} s (settle {req.settle_s:.1f} s)"
+        return ""
 
     def _telemetry_sample(self) -> dict:
         s = self.state

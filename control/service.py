@@ -68,6 +68,9 @@ def serve(loop: ControlLoop, endpoint: str, realtime: bool = False) -> None:
                 rep.send(encode(_bridge_down_result(msg, str(exc))))
             else:
                 rep.send(error_reply(f"robot link lost: {exc}"))
+        except Exception as exc:  # a request this loop did not foresee must not take the robot's controller down
+            log.exception("request %s failed", type(msg).__name__)
+            rep.send(error_reply(f"{type(msg).__name__} failed in the control loop: {type(exc).__name__}: {exc}"))
     rep.close(linger=0)
 
 

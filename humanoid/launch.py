@@ -7,6 +7,7 @@ Each child is a `python -m` module with its log in the run folder. Stopping is p
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -51,7 +52,7 @@ def ipc_dir() -> Path:
 
 def start_child(name: str, module: str, args: list[str], log_dir: Path) -> Child:
     log_path = log_dir / f"{name}.log"
-    log = open(log_path, "w")  # noqa: SIM115 - the child owns it for its lifetime
+    log = open(log_path, "w")  # noqa: SIM115 - handed to the child, closed here once it has it
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")
     # MuJoCo picks its OpenGL backend when it is imported: headless EGL unless told otherwise.
@@ -62,8 +63,22 @@ def start_child(name: str, module: str, args: list[str], log_dir: Path) -> Child
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         env=env,
+        preexec_fn=_die_with_parent,
     )
+    log.close()  # the child has its own descriptor
     return Child(name, proc, log_path)
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel sends the child SIGTERM if the run process dies, even by SIGKILL,
+    so no simulator or control loop is left behind."""
+    try:
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except OSError:  # not Linux: the run's own teardown still stops its children
+        pass
 
 
 def wait_until(check, timeout_s: float, children: list[Child], what: str) -> None:

@@ -168,6 +168,20 @@ def load_robot_spec(name_or_path: str | Path = DEFAULT_ROBOT) -> RobotSpec:
             model_card=folder / card if card else None,
         )
 
+    rate, dt = float(_require(m, "control_rate_hz", where)), float(_require(m, "physics_dt", where))
+    substeps = 1.0 / (rate * dt) if rate > 0 and dt > 0 else 0.0
+    if substeps < 1 or abs(substeps - round(substeps)) > 1e-6:
+        raise SpecError(
+            f"{where}: control_rate_hz {rate} and physics_dt {dt} must give a whole number (>= 1) of "
+            f"physics steps per control period, got {substeps:.3f}"
+        )
+    unlimited = [joint_names[i] for i, j in enumerate(jnt_ids) if not model.jnt_limited[j]]
+    if unlimited:
+        raise SpecError(f"{where}: actuated joints need a range in the MJCF (the safety clamp uses it): {unlimited}")
+    if np.any(torque_limit <= 0):
+        bad = [joint_names[i] for i in np.flatnonzero(torque_limit <= 0)]
+        raise SpecError(f"{where}: actuators need a ctrlrange (their torque limit): {bad}")
+
     grip = m.get("gripper", {})
     return RobotSpec(
         name=str(_require(m, "name", where)),

@@ -8,6 +8,7 @@ outcome even when a child dies or the run is interrupted.
 
 from __future__ import annotations
 
+import shutil
 import signal
 import sys
 import time
@@ -153,9 +154,10 @@ def run(opts: RunOptions, out: TextIO = sys.stdout) -> int:
     children: list[Child] = []
     outcome = {"exit_code": EXIT_TASK_FAILED, "success": False, "reason": "run did not finish"}
     control = None
+    ipc = ipc_dir()
+    sim_ep = f"ipc://{ipc}/sim"
     try:
-        ipc = ipc_dir()
-        sim_ep, ctl_ep = f"ipc://{ipc}/sim", f"ipc://{ipc}/control"
+        ctl_ep = f"ipc://{ipc}/control"
         sim_args = ["--scene", sc.scene, "--robot", sc.robot, "--seed", str(opts.seed), "--endpoint", sim_ep]
         for oid in sc.remove:
             sim_args += ["--remove", oid]
@@ -227,20 +229,37 @@ def run(opts: RunOptions, out: TextIO = sys.stdout) -> int:
         console.error("interrupted")
         return 130
     finally:
-        if control is not None:
-            try:
-                control.shutdown()
-            except Exception:  # it may already be gone; we stop it below either way
-                pass
-        for c in children:
-            if c.name == "simulator" and c.alive():
-                try:
-                    sim = LockstepSimClient(sim_ep, timeout_s=2.0)
-                    sim.request("shutdown")
-                    sim.close()
-                    c.proc.wait(10)
-                except Exception:  # fall through to terminate
-                    pass
-            c.stop()
-        trace.close(outcome)
+        # A second Ctrl-C or SIGTERM during teardown must not cost the trace its footer.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        try:
+            _stop_children(children, control, sim_ep)
+        finally:
+            trace.close(outcome)
+            shutil.rmtree(ipc, ignore_errors=True)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
         console.trace_written(opts.trace_path)
+
+
+def _stop_children(children: list[Child], control: ControlClient | None, sim_ep: str) -> None:
+    """Politely (shutdown requests), then firmly (SIGTERM, SIGKILL): no child outlives a run."""
+    if control is not None:
+        try:
+            control.shutdown()
+        except Exception:  # it may already be gone; it is stopped below either way
+            pass
+        control.close()
+    for c in children:
+        if c.name == "simulator" and c.alive():
+            try:
+                sim = LockstepSimClient(sim_ep, timeout_s=2.0)
+                sim.request("shutdown")
+                sim.close()
+                c.proc.wait(10)
+            except Exception:  # fall through to terminate
+                pass
+        try:
+            c.stop()
+        except Exception:  # a child that will not die is reported by the OS, not by us
+            pass

@@ -128,6 +128,8 @@ def build_world(scene: str, robot: RobotSpec, remove: tuple[str, ...] = ()) -> W
         warnings.filterwarnings("ignore", message=_EMPTY_PREFIX_WARNING)
         spec.attach(robot_spec, frame=frame, prefix="")
         model = spec.compile()
+    # The robot spec owns the physics step its PD gains and control period were tuned for.
+    model.opt.timestep = robot.physics_dt
 
     root = model.body(robot.root_body)
     root_jnt = model.body_jntadr[root.id]

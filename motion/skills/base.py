@@ -120,7 +120,11 @@ class SkillContext:
     def _check(self, res: MotionResult, label: str) -> None:
         if res.status == "ok":
             return
-        reason = {"bridge_down": FailureReason.BRIDGE_DOWN}.get(res.status, FailureReason.SAFETY_STOP)
+        # "rejected" is a request the control loop would not follow: our bug, not a safety stop.
+        reason = {
+            "bridge_down": FailureReason.BRIDGE_DOWN,
+            "rejected": FailureReason.PRECONDITION_FAILED,
+        }.get(res.status, FailureReason.SAFETY_STOP)
         raise SkillFailure(
             reason,
             f"motion '{label}' ended with status {res.status}: {res.detail}",

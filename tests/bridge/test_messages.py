@@ -102,3 +102,24 @@ def test_world_observation_round_trip():
     obs = WorldObservation(seq=1, sim_time=0.0, objects=[ObjectObservation("mug_red", [0.4, -0.1, 0.77], [1, 0, 0, 0], {"contains": None})])
     back = decode(encode(obs), WorldObservation)
     assert back.by_id()["mug_red"].attrs == {"contains": None}
+
+
+@pytest.mark.parametrize("dims", [3, [-1, -1], ["x"], [1, 2, 3, 4, 5]])
+def test_hostile_array_header_is_a_message_error(dims):
+    raw = msgpack.unpackb(encode(_state()))
+    raw["q"]["__nd__"] = dims
+    with pytest.raises(MessageError, match="robot_state"):
+        decode(msgpack.packb(raw))
+
+
+def test_wrongly_typed_flag_and_map_fields_are_rejected():
+    from bridge.messages import Reply, Request
+
+    raw = msgpack.unpackb(encode(Reply(ok=True)))
+    raw["ok"] = "yes"
+    with pytest.raises(MessageError, match="reply.ok: expected true or false"):
+        decode(msgpack.packb(raw))
+    raw = msgpack.unpackb(encode(Request(op="push")))
+    raw["args"] = [1]
+    with pytest.raises(MessageError, match="request.args: expected a map"):
+        decode(msgpack.packb(raw))

@@ -47,6 +47,18 @@ def test_malformed_messages_are_dropped_and_the_server_keeps_serving(sim_process
     raw.close()
 
 
+def test_requests_with_wrong_arguments_are_refused_and_the_server_keeps_serving(sim_process, spec):
+    child, client, _ = sim_process
+    for op, args in (("push", {"body": "torso", "force": 5}), ("push", {"body": "torso", "force": [1, 2]}),
+                     ("switch", {"appliance": "coffee_machine", "on": "false"}), ("push", {"body": "no_such_body", "force": [1, 0, 0]})):
+        reply = client.request(op, **args)
+        assert not reply.ok and "rejected" in reply.error, (op, args, reply)
+    assert client.observe().by_id()["coffee_machine"].attrs["powered"] is True  # "false" did not switch it on/off
+    state = client.state()
+    assert client.step(_cmd(spec, state, 1)).sim_time == pytest.approx(state.sim_time + 0.02)
+    assert child.alive()
+
+
 def test_dead_simulator_is_reported_within_the_timeout(sim_process, spec):
     child, client, _ = sim_process
     state = client.state()

@@ -57,11 +57,22 @@ def test_after_a_fall_requests_are_refused(kitchen, spec):
     assert again.status == "fallen" and "needs a reset" in again.detail
 
 
-def test_malformed_request_shape_is_rejected_not_executed(kitchen, spec):
+@pytest.mark.parametrize(
+    ("times", "arm_q", "gripper", "settle", "expected"),
+    [
+        ([0.0, 1.0], (2, 5), (2, 2), 0.0, "arm_q must be"),
+        ([0.0, 1.0], (2, 14), (2, 1), 0.0, "gripper must be"),
+        ([0.0, 1.0], (2, 14), (1, 2), 0.0, "gripper must be"),
+        ([1.0, 0.0], (2, 14), (2, 2), 0.0, "must not decrease"),
+        ([0.0, 1.0], (2, 14), (2, 2), 1e6, "may last"),
+        ([0.0, 1.0], (2, 14), (2, 2), -1.0, "may last"),
+    ],
+)
+def test_malformed_request_is_rejected_not_executed(kitchen, spec, times, arm_q, gripper, settle, expected):
     loop = ControlLoop(spec, SimWorld(kitchen), HoldController(spec))
-    bad = MotionRequest(seq=1, times=np.array([0.0, 1.0]), arm_q=np.zeros((2, 5)), gripper=np.zeros((2, 2)))
+    bad = MotionRequest(seq=1, times=np.array(times), arm_q=np.zeros(arm_q), gripper=np.zeros(gripper), settle_s=settle)
     res = loop.execute(bad)
-    assert res.status == "rejected" and "arm_q must be" in res.detail
+    assert res.status == "rejected" and expected in res.detail
     assert res.state.sim_time == 0.0  # nothing moved
 
 
