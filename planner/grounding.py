@@ -188,14 +188,38 @@ class Grounder:
                     self.phrases.setdefault(tuple(tokenize(phrase)), (kind, value))
         for word in raw.get("generic_things", ()):
             self.phrases.setdefault(tuple(tokenize(word)), ("generic", ""))
+        # A name without the category word it ends with ("jalapeno" of "jalapeno chips") means
+        # that object, but only where the sentence talks about that category ("chips but not
+        # jalapeno", "crisps, not the rice ones") or says "one(s)"; a full phrase always wins.
+        self.partial_names: dict[tuple[str, ...], tuple[str, str]] = {}
+        category_phrases = [
+            (tuple(tokenize(p)), cat) for cat, ps in raw.get("categories", {}).items() for p in ps
+        ]
+        for oid in sorted(set(self.catalogue) | set(raw["aliases"])):
+            info = self.catalogue.get(oid)
+            if info is None or not info.graspable:
+                continue
+            for phrase in [oid.replace("_", " "), *raw["aliases"].get(oid, ())]:
+                toks = tuple(tokenize(phrase))
+                for cat_toks, cat in category_phrases:
+                    head = toks[: len(toks) - len(cat_toks)]
+                    if (
+                        head
+                        and toks[len(head) :] == cat_toks
+                        and cat in info.categories
+                        and head not in self.phrases
+                    ):
+                        self.partial_names.setdefault(head, (oid, cat))
         self.needs = [
             Need(tuple(tuple(tokenize(p)) for p in n["phrases"]), str(n["intent"]), n.get("category"))
             for n in raw.get("needs", ())
         ]
-        self.negations = frozenset(w for n in raw.get("negations", ()) for w in tokenize(n))
+        # exclusion markers, as token tuples ("but", "other than", "apart from")
+        self.negation_phrases = frozenset(tuple(tokenize(n)) for n in raw.get("negations", ()))
+        self.negations = frozenset(w for n in self.negation_phrases for w in n)
         self.statement_words = frozenset(raw.get("statement_words", ()))
         self.refuse_phrases = tuple(" ".join(tokenize(p)) for p in raw.get("refuse_phrases", ()))
-        self.max_phrase = max(len(p) for p in self.phrases)
+        self.max_phrase = max(len(p) for p in [*self.phrases, *self.partial_names])
         self.destination_words = frozenset(raw.get("destination_words", ()))
         self.determiners = frozenset(raw.get("determiners", ()))
         self.fillers = frozenset(raw.get("fillers", ()))
@@ -204,6 +228,7 @@ class Grounder:
             w for i in self.intents for t in i.triggers for w in t
         }
         self.content_words |= {w for n in self.needs for p in n.phrases for w in p}
+        self.content_words |= {w for p in self.partial_names for w in p}
         self.vocabulary = (
             self.content_words
             | self.fillers
@@ -230,15 +255,23 @@ class Grounder:
         self._check_rules_talk(text)
         notes: list[str] = []
         clauses: list[list[str]] = []
+        segments = []
         for segment in re.split(r"[,;.!?:]+|\s-\s", text):
             tokens, fixed = self._correct(tokenize(segment))
             notes += fixed
+            segments.append(tokens)
+        self._scope = frozenset()  # categories the sentence talks about, for partial names
+        self._scope = frozenset(
+            m.value for tokens in segments for m in self._mentions(tokens) if m.kind == "category"
+        )
+        for tokens in segments:
             clauses += self._split(tokens)
         if not clauses:
             raise GroundingError(f"the command {text!r} has no words I can read. {self.capabilities()}")
         parts: list[Part] = []
         context: list[str] = []  # things named outside any request, for "it"
         bare: list[tuple[list[str], list[Mention]]] = []  # clauses that only name things
+        bare_exclusions: list[Thing] = []  # "a soda, anything but pepsi": narrows the bare phrase
         deferred: GroundingError | None = None
         for tokens in clauses:
             mentions = self._mentions(tokens)
@@ -246,6 +279,9 @@ class Grounder:
             things = self._things(tokens, mentions, 0) if found is None else []
             if found is None and parts and self._only_exclusions(things):
                 self._narrow(parts[-1], things)  # "bring me some chips, not the spicy ones"
+                continue
+            if found is None and bare and self._only_exclusions(things):
+                bare_exclusions += things  # "a soda, anything but pepsi", "chips, not the rice ones"
                 continue
             if found is None and parts and things:
                 found = (parts[-1].intent, 0)  # "..., and the orange too": more of the same request
@@ -272,6 +308,7 @@ class Grounder:
             tokens, mentions = bare[0]
             part = self._fill(self._by_name["bring"], tokens, mentions, 0, text, [], [])
             assert part is not None
+            self._narrow(part, bare_exclusions)
             parts.append(part)
             notes.append("intent 'bring' for a thing named without a verb")
         if not parts:
@@ -314,8 +351,21 @@ class Grounder:
         return True
 
     def _stated_need(self, tokens: Sequence[str]) -> bool:
-        joined = f" {' '.join(tokens)} "
-        return any(f" {' '.join(p)} " in joined for n in self.needs for p in n.phrases)
+        return self._need(tokens) is not None
+
+    def _need(self, tokens: Sequence[str]) -> Need | None:
+        """The first need whose phrase the sentence says, outside any longer name: "energy" is a
+        need in "I'm low on energy", not in "an energy drink"."""
+        spans = [(m.start, m.end) for m in self._mentions(tokens)]
+        for need in self.needs:
+            for p in need.phrases:
+                for i in range(len(tokens) - len(p) + 1):
+                    if tuple(tokens[i : i + len(p)]) != p:
+                        continue
+                    inside = any(a <= i and i + len(p) <= b and b - a > len(p) for a, b in spans)
+                    if not inside:
+                        return need
+        return None
 
     def _join(self, parts: list[Part], text: str, notes: list[str]) -> Goal:
         facts: list[Fact] = []
@@ -418,28 +468,50 @@ class Grounder:
     def _from_need_or_resemblance(
         self, tokens: list[str], text: str, notes: list[str], deferred: GroundingError | None
     ) -> Part:
-        joined = f" {' '.join(tokens)} "
-        for need in self.needs:
-            if any(f" {' '.join(p)} " in joined for p in need.phrases):
-                intent = self._by_name[need.intent]
-                notes.append(f"intent '{intent.name}' from a stated need")
-                mentions = self._mentions(tokens)
-                excluded = [
-                    f"!{m.value}"
-                    for m in mentions
-                    if m.kind in ("object", "category", "property") and self._negated(tokens, m.start)
-                ]
-                slots = dict(intent.defaults)
-                variables = {}
-                if need.category:
-                    slots["object"] = "?object"
-                    variables["?object"] = "&".join([need.category, *excluded])
-                slots.setdefault("mug", "?mug")
-                if slots["mug"] == "?mug":
-                    variables["?mug"] = "mug"
-                facts = [tuple(slots[t[1:]] if t.startswith("$") else t for t in f) for f in intent.goal]
-                variables = {v: c for v, c in variables.items() if any(v in f for f in facts)}
-                return Part(intent, facts, variables, [], slots.get("destination"))
+        need = self._need(tokens)
+        if need is not None:
+            intent = self._by_name[need.intent]
+            notes.append(f"intent '{intent.name}' from a stated need")
+            mentions = self._mentions(tokens)
+            excluded = [
+                f"!{m.value}"
+                for m in mentions
+                if m.kind in ("object", "category", "property") and self._negated(tokens, m.start)
+            ]
+            slots = dict(intent.defaults)
+            variables = {}
+            # what the sentence names that fits the need is what is wanted ("I could eat an apple")
+            named = [
+                m for m in mentions if m.kind in ("object", "category") and not self._negated(tokens, m.start)
+            ]
+            fits = [
+                m.value
+                for m in named
+                if m.kind == "object"
+                and need.category is not None
+                and need.category in getattr(self.catalogue.get(m.value), "categories", ())
+            ]
+            narrower = [  # "I could eat a fruit"; not "I spilled my drink" (a drink is no cleaning tool)
+                m.value
+                for m in named
+                if m.kind == "category"
+                and any(
+                    {need.category, m.value} <= set(i.categories)
+                    for i in self.catalogue.values()
+                    if i.graspable
+                )
+            ]
+            if need.category and len(fits) == 1:
+                slots["object"] = fits[0]
+            elif need.category:
+                slots["object"] = "?object"
+                variables["?object"] = "&".join([need.category, *narrower, *excluded])
+            slots.setdefault("mug", "?mug")
+            if slots["mug"] == "?mug":
+                variables["?mug"] = "mug"
+            facts = [tuple(slots[t[1:]] if t.startswith("$") else t for t in f) for f in intent.goal]
+            variables = {v: c for v, c in variables.items() if any(v in f for f in facts)}
+            return Part(intent, facts, variables, [], slots.get("destination"))
         if deferred is not None:
             raise deferred
         mentions = self._mentions(tokens)
@@ -488,7 +560,7 @@ class Grounder:
         found, i = [], 0
         while i < len(tokens):
             for n in range(min(self.max_phrase, len(tokens) - i), 0, -1):
-                hit = self.phrases.get(tuple(tokens[i : i + n]))
+                hit = self.phrases.get(tuple(tokens[i : i + n])) or self._partial(tokens, i, n)
                 if hit is not None:
                     found.append(Mention(i, i + n, *hit))
                     i += n
@@ -496,6 +568,16 @@ class Grounder:
             else:
                 i += 1
         return found
+
+    def _partial(self, tokens: Sequence[str], i: int, n: int) -> tuple[str, str] | None:
+        """ "jalapeno" as the jalapeno chips, where the sentence talks about chips or says "one(s)"."""
+        hit = self.partial_names.get(tuple(tokens[i : i + n]))
+        if hit is None:
+            return None
+        oid, category = hit
+        if category in getattr(self, "_scope", ()) or tokens[i + n : i + n + 1] in (["one"], ["ones"]):
+            return "object", oid
+        return None
 
     def _intent(self, tokens: Sequence[str], mentions: Sequence[Mention], text: str) -> tuple[Intent, str]:
         concepts = {f"concept:{m.value}" for m in mentions if m.kind == "concept"}
@@ -552,14 +634,22 @@ class Grounder:
         """Things named at or after `pos` (all of the clause's when none is), with properties and
         exclusions folded into category expressions."""
         out: list[Thing] = []
+        excluding = False  # the last thing named was an excluded object
         for m in mentions:
             if m.start < pos:
                 continue
             negated = self._negated(tokens, m.start)
+            # "chips except the jalapeno and the rice ones": the exclusion goes on through a list
+            negated = negated or (
+                excluding and m.kind == "object" and self._after_and(tokens, m.start, "or", "nor")
+            )
+            excluding = negated and m.kind == "object"
             last = out[-1] if out else None
             open_thing = last if last is not None and not last.value else None
             if m.kind in ("object", "category"):
                 if negated:
+                    if last is not None and open_thing is None:
+                        continue  # "the pepsi, not the coke": a named thing excludes the rest already
                     if open_thing is None:  # "..., no coke": narrows the previous request
                         out.append(Thing("", [], False, m.start, m.end, has_base=False))
                         open_thing = out[-1]
@@ -598,16 +688,20 @@ class Grounder:
         return bool(things) and all(not t.value and all(x.startswith("!") for x in t.terms) for t in things)
 
     def _negated(self, tokens: Sequence[str], start: int) -> bool:
+        """Does an exclusion marker ("not", "but", "other than", "apart from") come right before
+        the words at `start` (articles, "for" and "of" aside)?"""
         j = start - 1
         while j >= 0 and (tokens[j] in self.determiners or tokens[j] in ("for", "of")):
             j -= 1
-        return j >= 0 and tokens[j] in self.negations
+        return any(
+            len(p) <= j + 1 and tuple(tokens[j + 1 - len(p) : j + 1]) == p for p in self.negation_phrases
+        )
 
-    def _after_and(self, tokens: Sequence[str], start: int) -> bool:
+    def _after_and(self, tokens: Sequence[str], start: int, *others: str) -> bool:
         j = start - 1
         while j >= 0 and tokens[j] in self.determiners:
             j -= 1
-        return j >= 0 and tokens[j] == "and"
+        return j >= 0 and tokens[j] in ("and", *others)
 
     @staticmethod
     def _definite(tokens: Sequence[str], start: int) -> bool:
