@@ -92,6 +92,7 @@ class ControlLoop:
         self._seq = 0
         self.state = robot.state()
         self.fallen = False
+        self.last_command: JointCommand | None = None
 
     def _gripper_q(self, opening: float) -> float:
         s = self.spec
@@ -119,8 +120,13 @@ class ControlLoop:
         """One control period with the current references; returns safety events."""
         q_target = self.legs.targets(self.state, self.upper_ref)
         verdict = self.safety.check(self.state, q_target)
+        self.fallen = self.fallen or verdict.fallen
+        # A fallen robot is damped, never driven: stiff PD on a body lying on the floor only
+        # thrashes it. It stays damped until a person resets it.
+        kp = np.zeros_like(self.spec.kp) if self.fallen else self.spec.kp
         self._seq += 1
-        cmd = JointCommand(seq=self._seq, stamp=self.state.sim_time, q_target=verdict.q_target, kp=self.spec.kp, kd=self.spec.kd)
+        cmd = JointCommand(seq=self._seq, stamp=self.state.sim_time, q_target=verdict.q_target, kp=kp, kd=self.spec.kd)
+        self.last_command = cmd
         self.state = self.robot.step(cmd)
         # Clamping the arm references near a joint limit is routine; only report what matters.
         return [e.to_dict() for e in verdict.events if e.kind != "target_clamped"]

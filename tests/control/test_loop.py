@@ -55,6 +55,8 @@ def test_after_a_fall_requests_are_refused(kitchen, spec):
     assert first.status == "fallen" and "fall detected" in first.detail
     again = loop.execute(_reach_request(spec, seq=2))
     assert again.status == "fallen" and "needs a reset" in again.detail
+    loop.tick()  # a realtime loop keeps ticking while idle: the fallen robot is only damped
+    assert not loop.last_command.kp.any() and loop.last_command.kd.all()
 
 
 @pytest.mark.parametrize(
