@@ -109,6 +109,10 @@ class SimServer:
         if req.op == "events":
             payload = {"events": list(self.sim.appliances.events), "perturbations": list(self.perturbations.fired)}
             return encode(Reply(ok=True, payload=payload))
+        if req.op == "estop":
+            self.sim.estop()
+            log.warning("E-STOP: every joint damped until the simulator restarts")
+            return encode(Reply(ok=True))
         if req.op == "shutdown":
             self.running = False
             return encode(Reply(ok=True))

@@ -53,6 +53,7 @@ class SimWorld:
         self._last_cmd_time = 0.0
         self._hold_q = self.spec.default_q.copy()
         self.watchdog_mode = "ok"
+        self.estopped = False
         self._tau = np.zeros(self.spec.n_joints)
         self._push: tuple[int, np.ndarray, float] | None = None  # body id, force, until
         # Scenario hooks on what perception reports (e.g. noise, bridge/perturbations.py).
@@ -98,8 +99,15 @@ class SimWorld:
         self._check_kettle_switch()
         return self.state()
 
+    def estop(self) -> None:
+        """Emergency stop on the robot side: damp every joint from now on, whatever is commanded."""
+        self.estopped = True
+
     def _targets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         spec = self.spec
+        if self.estopped:
+            self.watchdog_mode = "estop"
+            return self._hold_q, np.zeros_like(spec.kp), np.full_like(spec.kd, self.watchdog.damp_kd)
         if self._last_cmd is None:
             return self._hold_q, spec.kp, spec.kd
         age = self.sim_time - self._last_cmd_time

@@ -9,11 +9,13 @@ leg and waist targets, passes everything through the safety monitor and sends on
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
 
 from bridge.messages import JointCommand, MotionRequest, MotionResult, RobotState, WorldObservation
+from control.safety import SafetyEvent, SafetyMonitor, SafetyVerdict
 from humanoid.robot_spec import RobotSpec
 
 TELEMETRY_EVERY = 5  # control periods between telemetry samples (10 Hz at 50 Hz control)
@@ -78,9 +80,9 @@ class HoldController:
 
 
 class ControlLoop:
-    def __init__(self, spec: RobotSpec, robot: RobotLink, legs: LegController) -> None:
-        from control.safety import SafetyMonitor
-
+    def __init__(
+        self, spec: RobotSpec, robot: RobotLink, legs: LegController, estop_pending: Callable[[], bool] | None = None
+    ) -> None:
         self.spec = spec
         self.robot = robot
         self.legs = legs
@@ -92,6 +94,9 @@ class ControlLoop:
         self._seq = 0
         self.state = robot.state()
         self.fallen = False
+        self.estopped = False
+        # Polled every period, so an e-stop acts mid-request, not when the request ends.
+        self.estop_pending = estop_pending or (lambda: False)
         self.last_command: JointCommand | None = None
 
     def _gripper_q(self, opening: float) -> float:
@@ -121,9 +126,12 @@ class ControlLoop:
         q_target = self.legs.targets(self.state, self.upper_ref)
         verdict = self.safety.check(self.state, q_target)
         self.fallen = self.fallen or verdict.fallen
-        # A fallen robot is damped, never driven: stiff PD on a body lying on the floor only
-        # thrashes it. It stays damped until a person resets it.
-        kp = np.zeros_like(self.spec.kp) if self.fallen else self.spec.kp
+        if not self.estopped and self.estop_pending():
+            self.estopped = True
+            verdict = SafetyVerdict(verdict.q_target, (*verdict.events, SafetyEvent("estop", self.state.sim_time, "e-stop pressed")), True, verdict.fallen)
+        # A fallen or e-stopped robot is damped, never driven: stiff PD on a body lying on the
+        # floor only thrashes it. It stays damped until a person resets it.
+        kp = np.zeros_like(self.spec.kp) if (self.fallen or self.estopped) else self.spec.kp
         self._seq += 1
         cmd = JointCommand(seq=self._seq, stamp=self.state.sim_time, q_target=verdict.q_target, kp=kp, kd=self.spec.kd)
         self.last_command = cmd
@@ -134,6 +142,8 @@ class ControlLoop:
     def execute(self, req: MotionRequest) -> MotionResult:
         if self.fallen:
             return self._result(req, "fallen", "the robot has fallen; it needs a reset before it can move", [], [])
+        if self.estopped:
+            return self._result(req, "safety_stop", "e-stop is engaged; restart the control process to release it", [], [])
         problem = self._request_problem(req)
         if problem:
             return self._result(req, "rejected", problem, [], [])
@@ -152,6 +162,8 @@ class ControlLoop:
                 if any(e["kind"] == "fall" for e in events):
                     self.fallen = True
                     return self._result(req, "fallen", "fall detected: " + events[-1]["detail"], telemetry, safety_events)
+                if self.estopped:
+                    return self._result(req, "safety_stop", "e-stop pressed during the motion", telemetry, safety_events)
         return self._result(req, "ok", "", telemetry, safety_events)
 
     def _request_problem(self, req: MotionRequest) -> str:

@@ -74,6 +74,30 @@ def serve(loop: ControlLoop, endpoint: str, realtime: bool = False) -> None:
     rep.close(linger=0)
 
 
+def _estop_listener(endpoint: str):
+    """A callable that is True once anything has arrived on the e-stop socket (latched).
+
+    PULL, not SUB: a SUB socket only subscribes when its owner touches it, and a PUB drops
+    whatever it sends before that; a PUSH sender queues until the message is delivered.
+    """
+    import zmq
+
+    pull = zmq.Context.instance().socket(zmq.PULL)
+    pull.setsockopt(zmq.LINGER, 0)
+    pull.bind(endpoint)
+    pressed = False
+
+    def pending() -> bool:
+        nonlocal pressed
+        if not pressed and pull.poll(0):
+            pull.recv()
+            pressed = True
+            log.error("E-STOP received on %s: damping every joint, refusing every request", endpoint)
+        return pressed
+
+    return pending
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m control.service", description="Run the frozen control loop.")
     p.add_argument("--robot", default="reference_humanoid")
@@ -87,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         help="a robot running at wall-clock rate (`humanoid sim --realtime` or a hardware driver)",
     )
     p.add_argument("--endpoint", required=True, help="endpoint to serve MotionRequests on (REP)")
+    p.add_argument(
+        "--estop-endpoint",
+        help="bind a PULL socket here: any message a PUSH socket sends to it is an emergency stop "
+        "(damp every joint, refuse every request, until the control process restarts)",
+    )
     p.add_argument("--link-faults", type=json.loads, help='scenario fault injection on the robot link, JSON, e.g. {"drop_rate": 0.05}')
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[control] %(levelname)s %(message)s", stream=sys.stderr)
@@ -109,8 +138,11 @@ def main(argv: list[str] | None = None) -> int:
 
         robot = FaultyLink(robot, LinkFaults(**args.link_faults))
         log.warning("fault injection on the robot link: %s", args.link_faults)
+    estop_pending = None
+    if args.estop_endpoint:
+        estop_pending = _estop_listener(args.estop_endpoint)
     try:
-        loop = ControlLoop(spec, robot, legs)
+        loop = ControlLoop(spec, robot, legs, estop_pending=estop_pending)
     except BridgeDown as exc:
         print(f"control: {exc}", file=sys.stderr)
         return 4

@@ -103,3 +103,59 @@ def test_control_process_drops_garbage_and_keeps_serving(tmp_path):
         client.close()
         ctl.stop()
         sim.stop()
+
+
+def test_estop_acts_mid_request_damps_and_latches(kitchen, spec):
+    presses = iter([False] * 20 + [True])
+    sim = SimWorld(kitchen)
+    loop = ControlLoop(spec, sim, PolicyLegController(spec), estop_pending=lambda: next(presses, True))
+    res = loop.execute(_reach_request(spec))
+    assert res.status == "safety_stop" and "e-stop" in res.detail
+    assert res.state.sim_time == pytest.approx(0.42)  # stopped in the period it was pressed, not at the end
+    assert any(e["kind"] == "estop" for e in res.safety_events)
+    assert not loop.last_command.kp.any()
+    again = loop.execute(_reach_request(spec, seq=2))
+    assert again.status == "safety_stop" and "e-stop is engaged" in again.detail
+
+
+def test_robot_side_estop_damps_whatever_is_commanded(kitchen, spec):
+    from bridge.messages import JointCommand
+
+    sim = SimWorld(kitchen)
+    sim.estop()
+    state = sim.step(JointCommand(seq=1, stamp=0.0, q_target=spec.default_q, kp=spec.kp, kd=spec.kd))
+    assert state.watchdog == "estop"
+    assert np.abs(state.tau).max() < 50  # damping only: no stiff PD torque
+
+
+def test_control_process_estop_socket(tmp_path, spec):
+    import time
+
+    import zmq
+
+    from bridge.control_client import ControlClient
+    from bridge.sim_client import LockstepSimClient
+    from humanoid.launch import start_child, wait_until
+
+    sim_ep, ctl_ep, stop_ep = (f"ipc://{tmp_path}/{n}" for n in ("sim", "ctl", "estop"))
+    sim = start_child("simulator", "bridge.sim_server", ["--endpoint", sim_ep], tmp_path)
+    ctl = start_child("control", "control.service", ["--sim", sim_ep, "--endpoint", ctl_ep, "--estop-endpoint", stop_ep], tmp_path)
+    client = ControlClient(ctl_ep, timeout_s=5.0)
+    push = zmq.Context.instance().socket(zmq.PUSH)
+    push.setsockopt(zmq.LINGER, 0)
+    try:
+        probe = LockstepSimClient(sim_ep, timeout_s=1.0)
+        wait_until(lambda: probe.request("ping").ok, 60, [sim], "starting the simulator")
+        wait_until(lambda: "leg_controller" in ControlClient(ctl_ep, timeout_s=1.0).info(), 60, [sim, ctl], "starting control")
+        push.connect(stop_ep)
+        push.send(b"stop")  # one message; PUSH queues it until it is delivered
+        time.sleep(0.2)
+        res = client.execute(_reach_request(spec))
+        assert res.status == "safety_stop", res.detail
+        client.shutdown()
+        probe.request("shutdown")
+    finally:
+        push.close()
+        client.close()
+        ctl.stop()
+        sim.stop()
