@@ -59,7 +59,8 @@ class Console:
             parts.append(f"{outcome['real_time_factor']:.1f}x real time")
         self._p(", ".join(parts))
         if not outcome.get("success") and outcome.get("reason"):
-            self._p(f"reason: {outcome['reason']}")
+            # a failure's reason is for people even with --quiet
+            print(f"reason: {outcome['reason']}", file=self.out, flush=True)
 
     def error(self, text: str) -> None:
         print(f"error: {text}", file=self.out, flush=True)

@@ -28,7 +28,7 @@ from scenarios import injection
 from scenarios.scenario import Scenario
 from scenarios.world import build_world
 
-EXIT_OK, EXIT_TASK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_TASK_FAILED = 0, 1  # (2, bad input, is decided before a run starts: humanoid/cli.py)
 
 
 @dataclass
