@@ -20,7 +20,6 @@ from motion.skills.pick import GraspPlan, plan_grasp_at
 OPEN_HINGE_RAD = 1.0  # how far `open` turns a door (toward its range's far end)
 OPEN_SLIDE_M = 0.25
 PATH_STEPS = 16
-RETREAT_M = 0.10
 
 
 @dataclass(frozen=True)
@@ -161,20 +160,7 @@ def operate(ctx: SkillContext, subgoal: Subgoal, opening: bool) -> dict:
     ctx.follow(side, plan.path, "open" if opening else "close", opening=0.0, allowed=touch)
     ctx.gripper(side, 1.0)
     ee = ctx.spec.end_effectors[side]
-    ctx.model.set_arm(side, ctx.arm_q(side))
-    p_now, r_now = ctx.model.site_pose(ee.grasp_site)
-    back = ctx.line(
-        side,
-        ee.grasp_site,
-        "site",
-        r_now,
-        p_now,
-        p_now + RETREAT_M * r_now[:, 2],
-        ctx.arm_q(side),
-        allowed=touch,
-    )
-    if back is not None:
-        ctx.follow(side, back, "retreat_handle", opening=1.0, allowed=touch)
+    ctx.back_out(side, ee.grasp_site, "site", "retreat_handle", allowed=touch)
     t = ctx.object(target)
     if t.attrs.get("open") is not None and t.attrs.get("open") is not opening:
         raise SkillFailure(

@@ -27,6 +27,7 @@ from scenarios.world import World
 
 SIDES = ("left", "right")  # MotionRequest order: arm_q is left_arm then right_arm, gripper (left, right)
 LINE_STEP_M = 0.01  # Cartesian lines are solved by IK every centimetre
+RETREAT_M = 0.10  # how far an open hand backs out along its fingers after letting go
 MAX_LINE_JUMP_RAD = 0.2  # a larger joint change between two line points is an IK branch flip
 
 
@@ -325,6 +326,35 @@ class SkillContext:
     def frame_pose(self, side: str, frame: str, frame_type: str = "site") -> tuple[np.ndarray, np.ndarray]:
         """Measured world pose of a site or body (the model is synced to the last state)."""
         return self.model.body_pose(frame) if frame_type == "body" else self.model.site_pose(frame)
+
+    def back_out(
+        self,
+        side: str,
+        frame: str,
+        frame_type: str,
+        label: str,
+        allowed: frozenset = frozenset(),
+        rot: np.ndarray | None = None,
+    ) -> bool:
+        """Back the open hand out `RETREAT_M` along its fingers (the frame's z axis), holding
+        `rot` (default: the frame's measured orientation). False when no straight path exists;
+        the caller decides whether that matters."""
+        self.model.set_arm(side, self.arm_q(side))
+        p_now, r_now = self.frame_pose(side, frame, frame_type)
+        path = self.line(
+            side,
+            frame,
+            frame_type,
+            r_now if rot is None else rot,
+            p_now,
+            p_now + RETREAT_M * r_now[:, 2],
+            self.arm_q(side),
+            allowed=allowed,
+        )
+        if path is None:
+            return False
+        self.follow(side, path, label, opening=1.0, allowed=allowed)
+        return True
 
     def servo(
         self,

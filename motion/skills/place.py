@@ -24,7 +24,6 @@ from motion.skills.transfer import other_hand, transfer_if_other_hand_reaches
 ABOVE_M = 0.08
 NEAR_CLEARANCE_M = 0.004  # while setting down, the hand may come this close to the surface
 DROPS_M = (0.01, 0.025)  # release heights of the object's bottom, tried in order (a low grasp needs more)
-RETREAT_M = 0.10
 SPOT_STEP_M = 0.05
 MAX_SPOTS = 6
 YAW_OFFSETS = (0.0, -0.35, 0.35, -0.7, 0.7)
@@ -241,20 +240,7 @@ def place_held(ctx: SkillContext, oid: str, target: str) -> dict:
 
     # slide back out along the fingers, then the object must stand in the region on its own
     near = ctx.model.body_pairs(ctx.model.hand_bodies[side], {ctx.model.object_body[oid], plan.support})
-    ctx.model.set_arm(side, ctx.arm_q(side))
-    p_now, r_now = ctx.model.body_pose(ee.hand_body)
-    back = ctx.line(
-        side,
-        ee.hand_body,
-        "body",
-        plan.rot,
-        p_now,
-        p_now + RETREAT_M * r_now[:, 2],
-        ctx.arm_q(side),
-        allowed=near,
-    )
-    if back is not None:
-        ctx.follow(side, back, "retreat", opening=1.0, allowed=near)
+    retreated = ctx.back_out(side, ee.hand_body, "body", "retreat", allowed=near, rot=plan.rot)
     o = ctx.object(oid)
     pos = np.asarray(o.pos)
     if o.attrs.get("in_hand") or not in_region(pos, center, half):
@@ -272,6 +258,6 @@ def place_held(ctx: SkillContext, oid: str, target: str) -> dict:
         "target": target,
         "hand": side,
         "object_pos": pos.tolist(),
-        "retreated": back is not None,
+        "retreated": retreated,
         "transferred_from": transferred["from"] if transferred else None,
     }

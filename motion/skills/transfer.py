@@ -38,7 +38,6 @@ EXCHANGE_POINTS = (
 )  # x, y in the base frame; z above the floor (m)
 RECEIVER_HEIGHTS = (-0.45, -0.6)  # the taker grasps below the giver's fingers (half heights)
 GIVER_TURNS = (0.0, 0.6, 1.0)  # giver fingers: ahead .. toward the taker (x 90 deg)
-RETREAT_M = 0.10
 
 
 @dataclass
@@ -197,22 +196,9 @@ def transfer(ctx: SkillContext, oid: str) -> dict:
         )
     # the giver slides back out along its fingers
     ee = ctx.spec.end_effectors[plan.giver]
-    ctx.model.set_arm(plan.giver, ctx.arm_q(plan.giver))
-    p_now, r_now = ctx.model.body_pose(ee.hand_body)
     # backing out, the open fingers may brush the object and the taking hand
     near_g = ctx.model.body_pairs(ctx.model.hand_bodies[plan.giver], {ob} | ctx.model.hand_bodies[plan.taker])
-    back = ctx.line(
-        plan.giver,
-        ee.hand_body,
-        "body",
-        r_now,
-        p_now,
-        p_now + RETREAT_M * r_now[:, 2],
-        ctx.arm_q(plan.giver),
-        allowed=near_g,
-    )
-    if back is not None:
-        ctx.follow(plan.giver, back, "give_retreat", opening=1.0, allowed=near_g)
+    retreated = ctx.back_out(plan.giver, ee.hand_body, "body", "give_retreat", allowed=near_g)
     o = ctx.object(oid)
     if o.attrs.get("in_hand") != plan.taker:
         raise SkillFailure(
@@ -226,7 +212,7 @@ def transfer(ctx: SkillContext, oid: str) -> dict:
         "from": plan.giver,
         "to": plan.taker,
         "object_pos": list(o.pos),
-        "giver_retreated": back is not None,
+        "giver_retreated": retreated,
     }
 
 
