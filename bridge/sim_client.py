@@ -13,7 +13,6 @@ from bridge.transport import RpcClient
 class LockstepSimClient:
     def __init__(self, endpoint: str, timeout_s: float = 3.0) -> None:
         self.rpc = RpcClient(endpoint, "simulator", timeout_s)
-        self.round_trips_s: list[float] = []
 
     def step(self, cmd: JointCommand | None) -> RobotState:
         if cmd is None:

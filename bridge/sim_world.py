@@ -51,7 +51,7 @@ class SimWorld:
         self._obs_seq = 0
         self._last_cmd: JointCommand | None = None
         self._last_cmd_time = 0.0
-        self._hold_q = self.spec.default_q.copy()
+        self._hold_q = self.spec.default_q.copy()  # until a first command: hold the default pose
         self.watchdog_mode = "ok"
         self.estopped = False
         self._tau = np.zeros(self.spec.n_joints)
@@ -71,8 +71,6 @@ class SimWorld:
         self._kettle_switch = m.geom("kettle_switch").id if "kettle" in world.objects else None
         self._switch_touched = False
         self._body_of = {oid: m.body(oid).id for oid in world.objects if mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, oid) >= 0}
-        # Start with the robot holding its default pose, as if its controller had just said so.
-        self._hold_q = self.spec.default_q.copy()
 
     @property
     def sim_time(self) -> float:
