@@ -8,6 +8,7 @@ leg and waist targets, passes everything through the safety monitor and sends on
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -15,9 +16,13 @@ from typing import Protocol
 import numpy as np
 
 from bridge.messages import JointCommand, MotionRequest, MotionResult, RobotState, WorldObservation
+from control.gait import clip_command, wants_motion
 from control.safety import SafetyEvent, SafetyMonitor, SafetyVerdict
 from humanoid.robot_spec import RobotSpec
 
+log = logging.getLogger("control")
+
+COMMAND_HOLD_S = 0.25  # a base command outlives its request this long, then decays to "stand"
 TELEMETRY_EVERY = 5  # control periods between telemetry samples (10 Hz at 50 Hz control)
 MAX_REQUEST_S = 120.0  # longest motion one request may ask for (sim time); skills send seconds
 
@@ -31,11 +36,16 @@ class RobotLink(Protocol):
 
 
 class LegController(Protocol):
-    """Leg and waist targets for the current state and upper-body references."""
+    """Leg and waist targets for the current state, upper-body references and base command.
+
+    `command` is the base velocity (vx, vy, wz) in the heading frame, already clipped to the
+    trained ranges; controllers that cannot walk ignore it (the loop refuses a moving
+    request for them, see `ControlLoop._request_problem`).
+    """
 
     name: str
 
-    def targets(self, state: RobotState, upper_ref: np.ndarray) -> np.ndarray: ...
+    def targets(self, state: RobotState, upper_ref: np.ndarray, command: np.ndarray | None = None) -> np.ndarray: ...
 
 
 class PolicyLegController:
@@ -51,7 +61,7 @@ class PolicyLegController:
         self.last_action = np.zeros(self.io.action_dim, dtype=np.float32)
         self.last_latency_s = 0.0
 
-    def targets(self, state: RobotState, upper_ref: np.ndarray) -> np.ndarray:
+    def targets(self, state: RobotState, upper_ref: np.ndarray, command: np.ndarray | None = None) -> np.ndarray:
         t0 = time.perf_counter()
         obs = self.io.build_observation(state, upper_ref, self.last_action)
         self.last_action = self.policy.act(obs)
@@ -73,7 +83,7 @@ class HoldController:
         self.default_q = spec.default_q
         self.last_latency_s = 0.0
 
-    def targets(self, state: RobotState, upper_ref: np.ndarray) -> np.ndarray:
+    def targets(self, state: RobotState, upper_ref: np.ndarray, command: np.ndarray | None = None) -> np.ndarray:
         q = upper_ref.copy()
         q[self.legs] = self.default_q[self.legs]
         return q
@@ -98,6 +108,11 @@ class ControlLoop:
         # Polled every period, so an e-stop acts mid-request, not when the request ends.
         self.estop_pending = estop_pending or (lambda: False)
         self.last_command: JointCommand | None = None
+        # base velocity command (vx, vy, wz), clipped; it expires shortly after its request so a
+        # realtime loop ticking between requests never keeps walking on an old order
+        self.base_command = np.zeros(3)
+        self._base_command_until = -np.inf
+        self.can_walk = hasattr(legs, "walk")
 
     def _gripper_q(self, opening: float) -> float:
         s = self.spec
@@ -123,7 +138,9 @@ class ControlLoop:
 
     def tick(self) -> list[dict]:
         """One control period with the current references; returns safety events."""
-        q_target = self.legs.targets(self.state, self.upper_ref)
+        if self.state.sim_time > self._base_command_until:
+            self.base_command = np.zeros(3)
+        q_target = self.legs.targets(self.state, self.upper_ref, self.base_command)
         verdict = self.safety.check(self.state, q_target)
         self.fallen = self.fallen or verdict.fallen
         if not self.estopped and self.estop_pending():
@@ -150,6 +167,18 @@ class ControlLoop:
         t_start = self.state.sim_time
         duration = (float(req.times[-1]) if len(req.times) else 0.0) + req.settle_s
         telemetry, safety_events = [], []
+        self.base_command, clipped = clip_command(req.base_velocity)
+        self._base_command_until = t_start + duration + COMMAND_HOLD_S
+        if clipped:
+            # never passed through: the policy was not trained outside these ranges
+            log.warning("request %d: base velocity %s clipped to %s", req.seq, req.base_velocity, self.base_command)
+            safety_events.append(
+                SafetyEvent(
+                    "command_clipped", t_start,
+                    f"base velocity {np.round(req.base_velocity, 3).tolist()} clipped to the walking policy's "
+                    f"trained ranges: {np.round(self.base_command, 3).tolist()}",
+                ).to_dict()
+            )
         n = 0
         while self.state.sim_time - t_start < duration - 1e-9:
             self._reference_at(req, self.state.sim_time - t_start + self.dt)
@@ -178,6 +207,14 @@ class ControlLoop:
         if req.gripper.shape != (k, 2):
             return f"gripper must be (len(times), 2) = ({k}, 2), got {req.gripper.shape}"
         duration = (float(req.times[-1]) if k else 0.0) + req.settle_s
+        if np.shape(req.base_velocity) != (3,) or not np.all(np.isfinite(req.base_velocity)):
+            return f"base_velocity must be 3 finite numbers (vx, vy, wz), got {req.base_velocity!r}"
+        if not self.can_walk and bool(wants_motion(req.base_velocity)):
+            return (
+                f"base velocity {np.round(req.base_velocity, 3).tolist()} asked of a controller that cannot walk "
+                f"({self.legs.name}); the robot needs a walking policy (policies.walk in its manifest, trained "
+                "with `python -m control.train.train_walk`)"
+            )
         if not 0.0 <= req.settle_s or duration > MAX_REQUEST_S:
             return f"a request may last 0..{MAX_REQUEST_S:.0f} s of sim time, this one {duration:.1f} s (settle {req.settle_s:.1f} s)"
         return ""
@@ -192,7 +229,9 @@ class ControlLoop:
             "torque_abs_max": float(np.abs(s.tau).max()),
             "base_height": float(s.base_pos[2]),
             "base_pos": s.base_pos.tolist(),  # the executed base path on the trace viewer's map
-            "base_linvel": s.base_linvel.tolist(),
+            "base_linvel": s.base_linvel.tolist(),  # base frame
+            "base_vel_cmd": self.base_command.tolist(),  # heading frame (vx, vy, wz)
+            "locomotion": getattr(self.legs, "mode", "stand"),
             "policy_latency_us": self.legs.last_latency_s * 1e6,
             "watchdog": s.watchdog,
         }

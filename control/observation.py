@@ -19,6 +19,15 @@ Only what a real robot measures: no world position, no base linear velocity.
 Action: `n_act` = 13 values for legs (12) + waist (1), in `spec.indices(("legs", "waist"))`
 order, clipped to +-ACTION_CLIP. Joint targets: controlled joints = default_q +
 action_scale * action; arms and grippers = `upper_ref` (the motion layer's references).
+
+The walking policy (`PolicyIO(spec, kind="walk")`) uses the same terms plus two at the end,
+and controls the legs only (the waist is held at its default, the arms follow `upper_ref`):
+
+    command            3        (vx, vy, wz) heading frame, clipped to control.gait ranges  1.0
+    gait               3        sin, cos of the gait phase (x amplitude), amplitude          1.0
+
+Its joint targets are default_q + `control.gait.leg_reference` (the stepping reference) +
+action_scale * action on the legs: the policy learns a correction to a stepping rhythm.
 """
 
 from __future__ import annotations
@@ -31,6 +40,8 @@ from bridge.messages import RobotState
 from humanoid.robot_spec import RobotSpec
 
 CONTROLLED_GROUPS = ("legs", "waist")
+WALK_CONTROLLED_GROUPS = ("legs",)
+POLICY_KINDS = ("stand", "walk")
 UPPER_GROUPS = ("left_arm", "right_arm", "left_gripper", "right_gripper")
 ACTION_CLIP = 4.0  # x action_scale 0.25 = at most 1 rad from the default pose
 LAYOUT_VERSION = 1
@@ -72,10 +83,15 @@ def tilt_from_gravity(gravity_base: np.ndarray) -> np.ndarray:
 class PolicyIO:
     """Observation builder and action decoder for one robot spec."""
 
-    def __init__(self, spec: RobotSpec) -> None:
+    def __init__(self, spec: RobotSpec, kind: str = "stand") -> None:
+        if kind not in POLICY_KINDS:
+            raise ValueError(f"unknown policy kind '{kind}'; expected one of {POLICY_KINDS}")
         self.spec = spec
+        self.kind = kind
         self.n_joints = spec.n_joints
-        self.controlled_idx = spec.indices(CONTROLLED_GROUPS)
+        self.controlled_idx = spec.indices(WALK_CONTROLLED_GROUPS if kind == "walk" else CONTROLLED_GROUPS)
+        # joints neither the policy nor the motion layer drives: held at the default pose
+        self.held_idx = spec.indices(("waist",)) if kind == "walk" else np.zeros(0, dtype=int)
         self.upper_idx = spec.indices(UPPER_GROUPS)
         self.action_dim = len(self.controlled_idx)
         self.action_scale = float(spec.action_scale)
@@ -89,6 +105,8 @@ class PolicyIO:
             ("upper_ref", len(self.upper_idx), 1.0),
             ("last_action", self.action_dim, 1.0),
         )
+        if kind == "walk":
+            sizes += (("command", 3, 1.0), ("gait", 3, 1.0))
         terms, start = [], 0
         for name, size, scale in sizes:
             terms.append(ObsTerm(name, size, scale, start))
@@ -105,7 +123,8 @@ class PolicyIO:
     def signature(self) -> str:
         """A short text naming the layout; stored in the ONNX metadata and checked at load time."""
         body = ",".join(f"{t.name}:{t.size}*{t.scale:g}" for t in self.terms)
-        return f"v{LAYOUT_VERSION}|{self.spec.name}|{body}|act:{self.action_dim}*{self.action_scale:g}"
+        kind = "" if self.kind == "stand" else f"{self.kind}|"  # stand keeps the v1 string stand_v1 shipped with
+        return f"v{LAYOUT_VERSION}|{kind}{self.spec.name}|{body}|act:{self.action_dim}*{self.action_scale:g}"
 
     def build_observation_batch(
         self,
@@ -115,8 +134,13 @@ class PolicyIO:
         qd: np.ndarray,
         upper_ref: np.ndarray,
         last_action: np.ndarray,
+        command: np.ndarray | None = None,
+        gait: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Observations for a batch: every argument has a leading batch axis; returns (B, obs_dim)."""
+        """Observations for a batch: every argument has a leading batch axis; returns (B, obs_dim).
+
+        `command` (B, 3) and `gait` (B, 3) are needed by the walking layout only.
+        """
         b = q.shape[0]
         obs = np.empty((b, self.obs_dim), dtype=np.float32)
         parts = {
@@ -126,12 +150,23 @@ class PolicyIO:
             "joint_vel": qd,
             "upper_ref": upper_ref[:, self.upper_idx] - self.default_q[self.upper_idx],
             "last_action": last_action,
+            "command": command,
+            "gait": gait,
         }
+        if self.kind == "walk" and (command is None or gait is None):
+            raise ValueError("the walking layout needs `command` and `gait` observations")
         for t in self.terms:
             obs[:, t.slice] = parts[t.name] * t.scale
         return obs
 
-    def build_observation(self, state: RobotState, upper_ref: np.ndarray, last_action: np.ndarray) -> np.ndarray:
+    def build_observation(
+        self,
+        state: RobotState,
+        upper_ref: np.ndarray,
+        last_action: np.ndarray,
+        command: np.ndarray | None = None,
+        gait: np.ndarray | None = None,
+    ) -> np.ndarray:
         """The observation for one `RobotState`; `upper_ref` is a full n_joints target vector."""
         upper_ref = np.asarray(upper_ref, dtype=np.float64)
         last_action = np.asarray(last_action, dtype=np.float64)
@@ -146,20 +181,31 @@ class PolicyIO:
             np.asarray(state.qd)[None],
             upper_ref[None],
             last_action[None],
+            None if command is None else np.asarray(command, dtype=np.float64)[None],
+            None if gait is None else np.asarray(gait, dtype=np.float64)[None],
         )[0]
 
     def split_observation(self, obs: np.ndarray) -> dict[str, np.ndarray]:
         """Undo the scales: term name -> the unscaled values (for logging and tests)."""
         return {t.name: np.asarray(obs[..., t.slice], dtype=np.float64) / t.scale for t in self.terms}
 
-    def targets_from_action(self, action: np.ndarray, upper_ref: np.ndarray) -> np.ndarray:
-        """Full joint targets: legs+waist from the (clipped) action, arms+grippers from `upper_ref`.
+    def targets_from_action(
+        self, action: np.ndarray, upper_ref: np.ndarray, leg_reference: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Full joint targets: controlled joints from the (clipped) action, arms+grippers from `upper_ref`.
 
-        Works on a single vector or a batch (leading axis on both arguments).
+        Works on a single vector or a batch (leading axis on every argument). The walking
+        layout adds `leg_reference` (`control.gait.leg_reference`) under the action.
         """
         action = np.clip(np.asarray(action, dtype=np.float64), -self.action_clip, self.action_clip)
         q_target = np.array(upper_ref, dtype=np.float64, copy=True)
-        q_target[..., self.controlled_idx] = self.default_q[self.controlled_idx] + self.action_scale * action
+        offset = self.action_scale * action
+        if leg_reference is not None:
+            offset = offset + leg_reference
+        elif self.kind == "walk":
+            raise ValueError("the walking layout needs the gait's `leg_reference`")
+        q_target[..., self.controlled_idx] = self.default_q[self.controlled_idx] + offset
+        q_target[..., self.held_idx] = self.default_q[self.held_idx]
         return q_target
 
     def default_upper_ref(self) -> np.ndarray:

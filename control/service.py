@@ -16,6 +16,7 @@ import sys
 from bridge.messages import MessageError, MotionRequest, MotionResult, Reply, Request, decode, encode
 from bridge.sim_client import LockstepSimClient
 from bridge.transport import BridgeDown, RemoteError, bind_rep, error_reply
+from control.locomotion import LocomotionController
 from control.loop import ControlLoop, PolicyLegController
 from humanoid.robot_spec import SpecError, load_robot_spec
 
@@ -101,7 +102,8 @@ def _estop_listener(endpoint: str):
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m control.service", description="Run the frozen control loop.")
     p.add_argument("--robot", default="reference_humanoid")
-    p.add_argument("--policy", default="stand")
+    p.add_argument("--policy", default="stand", help="the standing policy (manifest key)")
+    p.add_argument("--walk-policy", default="walk", help="the walking policy (manifest key), used when the robot has one")
     link = p.add_mutually_exclusive_group(required=True)
     link.add_argument("--sim", help="endpoint of the lockstep simulator (REP)")
     link.add_argument(
@@ -123,7 +125,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         spec = load_robot_spec(args.robot)
-        legs = PolicyLegController(spec, args.policy)
+        if args.walk_policy in spec.policies:
+            legs = LocomotionController(spec, args.policy, args.walk_policy)
+        else:
+            legs = PolicyLegController(spec, args.policy)
+            log.warning("robot %s has no '%s' policy: it stands and works in place, it cannot walk", spec.name, args.walk_policy)
     except (SpecError, PolicyError) as exc:
         print(f"control: refusing to start: {exc}", file=sys.stderr)
         return 3

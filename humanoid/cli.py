@@ -94,7 +94,12 @@ def cmd_run(args) -> int:
     from control.policy import FrozenPolicy
     from humanoid.robot_spec import load_robot_spec
 
-    FrozenPolicy.from_spec(load_robot_spec(sc.robot), "stand")
+    spec = load_robot_spec(sc.robot)
+    FrozenPolicy.from_spec(spec, "stand")
+    if "walk" in spec.policies:
+        from control.observation import PolicyIO
+
+        FrozenPolicy(spec.policy("walk"), PolicyIO(spec, kind="walk"))
     if args.approve:  # every plan and re-plan waits for the operator (planner/supervision.py)
         from planner import supervision
 

@@ -131,8 +131,14 @@ class StandEnvConfig:
     rewards: tuple[RewardTerm, ...] = field(default_factory=default_rewards)
 
 
-def build_training_model(spec: RobotSpec) -> mujoco.MjModel:
-    """The robot's MJCF plus a floor plane, with the simulator scene's solver options."""
+def build_training_model(
+    spec: RobotSpec, extra_sensors: list[tuple[str, str, str, str | None]] = ()
+) -> mujoco.MjModel:
+    """The robot's MJCF plus a floor plane, with the simulator scene's solver options.
+
+    `extra_sensors`: (type, name, site, reference body or None) for training-only sensors
+    (`framepos`, `framelinvel`), appended after the robot's own.
+    """
     scene = mujoco.MjSpec.from_file(str(SCENES_DIR / f"{SOLVER_SCENE}.xml"))
     ms = mujoco.MjSpec.from_file(str(spec.mjcf_path))
     ms.option.timestep = spec.physics_dt
@@ -145,6 +151,13 @@ def build_training_model(spec: RobotSpec) -> mujoco.MjModel:
     floor.size = [0.0, 0.0, 0.05]
     floor.contype = 1
     floor.conaffinity = 1
+    kinds = {"framepos": mujoco.mjtSensor.mjSENS_FRAMEPOS, "framelinvel": mujoco.mjtSensor.mjSENS_FRAMELINVEL}
+    for kind, name, site, ref_body in extra_sensors:
+        sensor = ms.add_sensor()
+        sensor.name, sensor.type = name, kinds[kind]
+        sensor.objtype, sensor.objname = mujoco.mjtObj.mjOBJ_SITE, site
+        if ref_body is not None:
+            sensor.reftype, sensor.refname = mujoco.mjtObj.mjOBJ_BODY, ref_body
     return ms.compile()
 
 

@@ -30,7 +30,7 @@ class DeployedActor(nn.Module):
     def __init__(self, model: ActorCritic, action_clip: float) -> None:
         super().__init__()
         self.register_buffer("mean", model.obs_norm.mean.detach().clone().float())
-        self.register_buffer("std", torch.sqrt(model.obs_norm.var.detach().float() + 1e-8))
+        self.register_buffer("std", torch.sqrt(model.obs_norm.var.detach().float() + model.obs_norm.var_floor))
         self.obs_clip = float(model.obs_norm.clip)
         self.actor = copy.deepcopy(model.actor).float().eval()
         self.action_clip = float(action_clip)

@@ -31,13 +31,17 @@ class PPOConfig:
     max_grad_norm: float = 1.0
     init_std: float = 0.12
     hidden: tuple[int, ...] = (256, 128, 64)
+    obs_var_floor: float = 1e-8  # see RunningNorm
 
 
 class RunningNorm(nn.Module):
     """Running mean/variance of inputs (Chan's parallel update); frozen at export."""
 
-    def __init__(self, dim: int, clip: float = 5.0, eps: float = 1e-4) -> None:
+    def __init__(self, dim: int, clip: float = 5.0, eps: float = 1e-4, var_floor: float = 1e-8) -> None:
         super().__init__()
+        # var_floor: an input that never varied in training (arms held still early in a
+        # curriculum) must not turn into a +-clip jump the first time it moves
+        self.var_floor = var_floor
         self.register_buffer("mean", torch.zeros(dim))
         self.register_buffer("var", torch.ones(dim))
         self.register_buffer("count", torch.tensor(eps, dtype=torch.float64))
@@ -54,7 +58,7 @@ class RunningNorm(nn.Module):
         self.count.fill_(total)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.clamp((x - self.mean) / torch.sqrt(self.var + 1e-8), -self.clip, self.clip)
+        return torch.clamp((x - self.mean) / torch.sqrt(self.var + self.var_floor), -self.clip, self.clip)
 
 
 def mlp(inp: int, hidden: tuple[int, ...], out: int) -> nn.Sequential:
@@ -69,8 +73,8 @@ def mlp(inp: int, hidden: tuple[int, ...], out: int) -> nn.Sequential:
 class ActorCritic(nn.Module):
     def __init__(self, obs_dim: int, priv_dim: int, act_dim: int, cfg: PPOConfig) -> None:
         super().__init__()
-        self.obs_norm = RunningNorm(obs_dim)
-        self.critic_norm = RunningNorm(obs_dim + priv_dim)
+        self.obs_norm = RunningNorm(obs_dim, var_floor=cfg.obs_var_floor)
+        self.critic_norm = RunningNorm(obs_dim + priv_dim, var_floor=cfg.obs_var_floor)
         self.actor = mlp(obs_dim, cfg.hidden, act_dim)
         self.critic = mlp(obs_dim + priv_dim, cfg.hidden, 1)
         self.log_std = nn.Parameter(torch.full((act_dim,), math.log(cfg.init_std)))

@@ -161,13 +161,16 @@ def zero_act_fn(action_dim: int):
 
 
 def update_manifest(manifest_path: Path, name: str, file_rel: str, sha256: str, card_rel: str) -> None:
-    """Replace only the top-level `policies:` entry of the manifest, keeping every other line."""
+    """Replace (or add) the entry `name` under the top-level `policies:`, keeping every other line."""
     text = manifest_path.read_text()
-    block = f"policies:\n  {name}:\n    file: {file_rel}\n    sha256: {sha256}\n    model_card: {card_rel}\n"
-    pattern = re.compile(r"^policies:.*?(?=^\S|\Z)", re.M | re.S)
-    if not pattern.search(text):
+    entry = f"  {name}:\n    file: {file_rel}\n    sha256: {sha256}\n    model_card: {card_rel}\n"
+    block = re.search(r"^policies:[^\n]*\n(?:(?:[ \t]+[^\n]*|)\n)*", text, re.M)
+    if block is None:
         raise SystemExit(f"{manifest_path}: no top-level 'policies:' entry to update")
-    manifest_path.write_text(pattern.sub(lambda _: block, text, count=1))
+    body = "policies:\n" + block.group(0).split("\n", 1)[1]  # an inline `policies: {}` becomes a block
+    own = re.compile(rf"^  {re.escape(name)}:[^\n]*\n(?:    [^\n]*\n)*", re.M)
+    body = own.sub(lambda _: entry, body, count=1) if own.search(body) else body.rstrip("\n") + "\n" + entry
+    manifest_path.write_text(text[: block.start()] + body + text[block.end() :])
 
 
 def _cpu_name() -> str:

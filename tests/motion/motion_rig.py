@@ -29,7 +29,7 @@ class AnkleBalanceController:
         self.k, self.kd, self.k_hip = k, kd, k_hip
         self.last_latency_s = 0.0
 
-    def targets(self, state: RobotState, upper_ref: np.ndarray) -> np.ndarray:
+    def targets(self, state: RobotState, upper_ref: np.ndarray, command: np.ndarray | None = None) -> np.ndarray:
         q = upper_ref.copy()
         q[self.legs] = self.default_q[self.legs]
         w, x, y, z = state.base_quat
