@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 DOMAIN_DIR = Path(__file__).resolve().parent / "domain"
-SKILLS = ("pick", "place", "press", "open", "close", "pour", "hand_over")
+SKILLS = ("navigate", "pick", "place", "press", "open", "close", "pour", "hand_over")
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ class DomainConfig:
     time_budgets_s: dict[str, float]
     observable: frozenset[str]
     believed: frozenset[str]
-    reachable_places: tuple[str, ...]
+    station_radius_m: float
+    station_yaw_tolerance_rad: float
     serving_places: tuple[str, ...]
     roles: dict[str, tuple[str, ...]]
     hands: tuple[str, ...]
@@ -64,7 +65,8 @@ def load_domain_config(name: str = "kitchen") -> DomainConfig:
         time_budgets_s={k: float(v) for k, v in raw.get("time_budgets_s", {}).items()},
         observable=frozenset(raw["observable"]),
         believed=frozenset(raw.get("believed", ())),
-        reachable_places=tuple(raw["reachable_places"]),
+        station_radius_m=float(raw.get("station_radius_m", 0.5)),
+        station_yaw_tolerance_rad=float(raw.get("station_yaw_tolerance_rad", 0.5)),
         serving_places=tuple(raw.get("serving_places", ())),
         roles={k: tuple(v) for k, v in raw.get("roles", {}).items()},
         hands=tuple(raw.get("hands", ("left", "right"))),

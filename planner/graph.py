@@ -60,7 +60,8 @@ RULES_OUT = frozenset(
 
 
 class SkillRunner(Protocol):
-    """The motion layer as the planner sees it."""
+    """The motion layer as the planner sees it. A runner may also list `known_skills`; without
+    `navigate` among them the planner plans only where the robot stands."""
 
     def run(self, subgoal: Subgoal) -> SkillResult: ...
 
@@ -149,6 +150,9 @@ class PlannerNodes:
         self.approve = approve
         self.domain = default_domain()
         self.substitutable = load_substitutes()
+        # walking is planned only when the motion layer can do it (a runner that does not list
+        # its skills is taken to have them all, as the symbolic test runner does)
+        self.can_walk = "navigate" in getattr(runner, "known_skills", ("navigate",))
 
     def emit(self, kind: str, payload: dict[str, Any]) -> None:
         if self.on_event is None:
@@ -159,11 +163,12 @@ class PlannerNodes:
             log.exception("planner event sink failed on %s", kind)
 
     def world_facts(self, obs: WorldObservation, belief: Facts, ruled_out: frozenset[str]) -> Facts:
-        seen = facts_from_observation(obs, config=self.domain.config)
+        seen = facts_from_observation(obs, config=self.domain.config, can_walk=self.can_walk)
+        # a ruled-out place can no longer be worked at or walked to
         return frozenset(
             f
             for f in seen | belief
-            if not (f[0] in ("accessible", "reachable", "powered") and f[1] in ruled_out)
+            if not (f[0] in ("accessible", "station-of", "station", "powered") and f[1] in ruled_out)
         )
 
     # ---- nodes ---------------------------------------------------------------------------
@@ -260,29 +265,37 @@ class PlannerNodes:
 
     def _search(self, goal: Goal, facts: Facts, state: PlannerState) -> PlannerState | None:
         """A thing not found where perception placed it may be in closed storage: open the next
-        reachable one so perception can look inside, then plan again with the thing trusted anew."""
+        one (at the robot's station first, else walking to it) so perception can look inside,
+        then plan again with the thing trusted anew."""
         missing = sorted(goal.objects() & state.get("not_found", frozenset()))
         searched = state.get("searched", frozenset())
+        station_of = {f[1]: f[2] for f in facts if f[0] == "station-of"}
+        here = next((f[1] for f in facts if f[0] == "robot-at"), None)
         places = sorted(
-            f[1]
+            (station_of[f[1]] != here, f[1])
             for f in facts
             if f[0] == "closed"
             and ("openable", f[1]) in facts
-            and ("reachable", f[1]) in facts
+            and f[1] in station_of
+            and (station_of[f[1]] == here or ("can-walk",) in facts)
             and f[1] not in searched
         )
         if not missing or not places:
             return None
-        where = places[0]
-        budget = self.domain.config.time_budgets_s.get("open", 30.0)
-        step = Subgoal("open", {"target": where}, (("open", where),), budget, 0)
+        walk, where = places[0]
+        budgets = self.domain.config.time_budgets_s
+        steps = [Subgoal("open", {"target": where}, (("open", where),), budgets.get("open", 30.0), 0)]
+        if walk:
+            to = station_of[where]
+            steps.insert(0, Subgoal("navigate", {"place": to}, (("robot-at", to),), budgets.get("navigate", 60.0), 0))
+            steps = [Subgoal(sg.skill, sg.args, sg.success, sg.time_budget_s, i) for i, sg in enumerate(steps)]
         try:
-            predicted = self.domain.validate([step], facts)
+            predicted = self.domain.validate(steps, facts)
         except PlannerError:
             return None
         version = state.get("version", 0) + 1
         reason = f"{state.get('failure') or 'initial plan'}; {', '.join(missing)} not found where believed: searching {where}"
-        record = PlanRecord(version, reason, [step], {}, ())
+        record = PlanRecord(version, reason, steps, {}, ())
         self.emit(
             "plan" if version == 1 else "replan",
             {
@@ -291,7 +304,7 @@ class PlannerNodes:
                 "trigger": "search",
                 "failed_subgoal": state.get("failed_subgoal"),
                 "failure_reason": state.get("failure_reason"),
-                "subgoals": [step.to_dict()],
+                "subgoals": [sg.to_dict() for sg in steps],
                 "binding": {},
                 "goal_facts": [],
                 "actions": [],
@@ -302,7 +315,7 @@ class PlannerNodes:
             },
         )
         return {
-            "plan": [step],
+            "plan": steps,
             "predicted": predicted,
             "step": 0,
             "failure": "",
@@ -518,6 +531,8 @@ class PlannerNodes:
         named = result.observations.get("object")
         if isinstance(named, str) and named:
             return named
+        if sg.skill == "navigate":
+            return sg.args.get("place", "")
         if sg.skill == "pick" or "target" not in sg.args:
             return sg.args.get("obj", "")
         return sg.args["target"]

@@ -81,7 +81,6 @@ class SymbolicDomain:
         `relevant_only` drops the things no plan for this goal needs (for search; a proposed
         plan is validated against the whole world)."""
         goal = list(goal_facts)
-        facts = self._within_reach(facts, goal)
         keep = set(also_keep)
         if relevant_only or keep:
             facts = self._relevant(facts, goal, keep)
@@ -102,23 +101,12 @@ class SymbolicDomain:
             f" (:goal (and {' '.join(map(_fact_str, goal))})))\n"
         )
 
-    @staticmethod
-    def _within_reach(facts: Facts, goal: Sequence[Fact]) -> Facts:
-        """Drop things the robot can neither touch nor is asked about: they only slow grounding.
-
-        Sound while the robot cannot walk (nothing moves them); revisit when `navigate` arrives.
-        """
-        reachable = {f[1] for f in facts if f[0] == "reachable"}
-        named = {a for f in goal for a in f[1:]}
-        far = {f[1] for f in facts if f[0] == "at" and f[2] not in reachable and f[1] not in named}
-        return frozenset(f for f in facts if not far.intersection(f[1:]))
-
     def _relevant(self, facts: Facts, goal: Sequence[Fact], also_keep: set[str] | None = None) -> Facts:
         """Drop graspable things the goal does not name, that play no role and are not held.
 
         In this domain such a thing can only be moved around, which never helps another goal,
-        but every one of them multiplies the grounded actions (with all places reachable,
-        "make me a coffee" grounds 20x more operators)."""
+        but every one of them multiplies the grounded actions (with every station in walking
+        range, "make me a coffee" would ground 20x more operators)."""
         named = {a for f in goal for a in f[1:]}
         role_preds = set(self.config.roles)
         keep = named | (also_keep or set()) | {f[1] for f in facts if f[0] in role_preds or f[0] == "holding"}
@@ -291,34 +279,41 @@ class SymbolicDomain:
     # ---- explanations --------------------------------------------------------------------
     def explain_unsolvable(self, goal: Goal, facts: Facts) -> str:
         reasons = []
-        reachable = sorted(f[1] for f in facts if f[0] == "reachable")
+        station_of = {f[1]: f[2] for f in facts if f[0] == "station-of"}
+        here = next((f[1] for f in facts if f[0] == "robot-at"), "nowhere")
+        walks = ("can-walk",) in facts
+        no_walking = "walking is not supported yet: the motion layer has no navigate skill"
+
+        def out_of_reach(place: str) -> str | None:
+            """Why the robot cannot act at `place`, or None when it can (here or by walking)."""
+            if place not in station_of:
+                return f"{place} has no stand pose in the scene, so the robot cannot work there"
+            if station_of[place] != here and not walks:
+                return f"{place} is out of reach from where the robot stands ({no_walking})"
+            return None
+
         present = {f[1] for f in facts if f[0] in TYPES}
         for obj in sorted(goal.objects() - self.constants - {"coffee", "water"}):
             if obj not in present:
                 reasons.append(f"{obj} is not in the scene")
                 continue
             at = next((f[2] for f in facts if f[0] == "at" and f[1] == obj), None)
-            if ("place", obj) in facts and ("reachable", obj) not in facts:
-                reasons.append(f"{obj} is out of reach from where the robot stands")
-            elif at is not None and ("reachable", at) not in facts:
-                reasons.append(
-                    f"{obj} is at {at}, out of reach from where the robot stands (walking is not supported yet)"
-                )
+            if ("place", obj) in facts and out_of_reach(obj):
+                reasons.append(str(out_of_reach(obj)))
+            elif at is not None and out_of_reach(at):
+                reasons.append(f"{obj} is at {at}: {out_of_reach(at)}")
             elif ("accessible", obj) not in facts and ("place", obj) not in facts:
                 reasons.append(f"{obj} could not be reached or grasped earlier")
         for var, category in goal.variables.items():
             if var in {a for f in goal.facts for a in f} and not any(
                 f[0] == "contains" and f[1] == var for f in goal.facts
             ):
-                far = sorted(
-                    f"{f[1]} ({f[2]})"
-                    for f in facts
-                    if f[0] == "at" and goal.admits(var, f[1], facts) and ("reachable", f[2]) not in facts
-                )
-                if far:
+                candidates = [(f[1], f[2]) for f in facts if f[0] == "at" and goal.admits(var, f[1], facts)]
+                far = sorted(f"{o} ({p})" for o, p in candidates if out_of_reach(p))
+                if far and len(far) == len(candidates):
                     reasons.append(
-                        f"every {category_text(category)} is out of reach from where the robot stands: {', '.join(far)} "
-                        "(walking is not supported yet)"
+                        f"every {category_text(category)} is out of reach from where the robot stands: "
+                        f"{', '.join(far)} ({no_walking if not walks else 'no station to work them from'})"
                     )
         for role in ("coffee-maker", "heater"):
             if any(f[0] == "contains" or f[-1] == "coffee" for f in goal.facts):
@@ -330,11 +325,11 @@ class SymbolicDomain:
                     reasons.append(f"{', '.join(off)} is not powered or not available")
         if not reasons:
             reasons.append("no sequence of the robot's skills reaches it from the observed state")
-        return (
-            f"no plan for '{goal.describe()}': "
-            + "; ".join(reasons)
-            + f". The robot can act at: {', '.join(reachable) or 'nothing'}."
-        )
+        act_here = sorted(p for p, st in station_of.items() if st == here)
+        where = f"The robot stands at {here} and can act at: {', '.join(act_here) or 'nothing'}"
+        if walks:
+            where += f"; it can walk to: {', '.join(sorted({f[1] for f in facts if f[0] == 'station'})) or 'nowhere'}"
+        return f"no plan for '{goal.describe()}': " + "; ".join(reasons) + f". {where}."
 
 
 def _distinct(bindings: Sequence[dict[str, str]], facts: Facts) -> list[dict[str, str]]:

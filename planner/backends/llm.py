@@ -226,7 +226,7 @@ class LLMBackend:
         shown = sorted(
             format_fact(f)
             for f in facts
-            if f[0] in ("at", "holding", "contains", "empty", "open", "closed", "powered", "reachable", "hot")
+            if f[0] in ("at", "holding", "contains", "empty", "open", "closed", "powered", "robot-at", "station-of", "can-walk", "hot")
             or (f[0] == "is-a" and goal.variables)
         )
         return f"Goal: {goal.describe()}\nWorld: {'; '.join(shown)}"

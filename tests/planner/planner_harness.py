@@ -1,19 +1,21 @@
 """A symbolic stand-in for the motion layer, to test the planner's graph without a simulator.
 
 It keeps the world as facts, applies each subgoal with the PDDL domain's effects, and reports
-observations the way perception would (poses in place regions, in_hand, contains). It can be
-told to fail chosen steps, or to claim success without doing anything.
+observations the way perception would (poses in place regions, in_hand, contains, the robot
+at its station's stand pose). It can be told to fail chosen steps, or to claim success
+without doing anything.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 
 from bridge.messages import WorldObservation
 from humanoid.contracts import FailureReason, SkillResult, Subgoal
 from planner.symbolic import default_domain
-from planner.world_model import facts_from_observation
+from planner.world_model import ROBOT_ID, facts_from_observation, scene_stands
 
 # (subgoal, how many times this same subgoal was already run) -> a failure, or None to succeed
 FailurePolicy = Callable[[Subgoal, int], FailureReason | None]
@@ -35,10 +37,12 @@ class SymbolicRunner:
         fail: FailurePolicy | None = None,
         lie: Callable[[Subgoal], bool] | None = None,
         report_hot: bool = False,
+        stands: dict | None = None,
     ) -> None:
         self.domain = default_domain()
         self.obs = copy.deepcopy(observation)
-        self.facts = facts_from_observation(observation)
+        self.stands = stands if stands is not None else dict(scene_stands("kitchen"))
+        self.facts = facts_from_observation(observation, stands=self.stands)
         self.fail = fail or (lambda sg, n: None)
         self.lie = lie or (lambda sg: False)
         self.report_hot = (
@@ -63,6 +67,12 @@ class SymbolicRunner:
         regions = {o.id: o.attrs["region"] for o in self.obs.objects if "region" in o.attrs}
         for o in self.obs.objects:
             if o.id in regions:
+                continue
+            if o.id == ROBOT_ID:  # walked: the robot stands at its station's stand pose
+                here = next(f[1] for f in self.facts if f[0] == "robot-at")
+                if here in self.stands:
+                    x, y, yaw = self.stands[here]
+                    o.pos, o.quat = [x, y, 0.0], [math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)]
                 continue
             o.attrs.pop("in_hand", None)
             for f in self.facts:

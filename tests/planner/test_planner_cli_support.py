@@ -29,8 +29,19 @@ def test_plan_command_in_a_given_world():
 
 
 def test_plan_command_reports_no_plan():
-    with pytest.raises(PlanningError, match="out of reach"):
-        plan_command("throw away the apple")
+    no_coffee = scene_observation(remove=("coffee_machine",), attrs={"kettle": {"powered": False}})
+    with pytest.raises(PlanningError, match="no coffee maker"):
+        plan_command("make me a coffee", no_coffee)
+
+
+def test_plan_command_walks_to_far_things():
+    r = plan_command("throw away the apple")
+    assert [(s["skill"], s["args"]) for s in r["subgoals"]] == [
+        ("navigate", {"place": "table"}),
+        ("pick", {"obj": "apple"}),
+        ("navigate", {"place": "trash_can"}),
+        ("place", {"obj": "apple", "target": "trash_can"}),
+    ]
 
 
 def test_embedded_backend_follows_the_protocol():

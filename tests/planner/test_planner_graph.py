@@ -142,10 +142,35 @@ def test_grounding_failure_ends_before_anything_moves(kitchen_obs):
     assert events.kinds() == ["command", "failed"]
 
 
+class NoWalkingRunner(SymbolicRunner):
+    """A motion layer without a `navigate` skill (the executor before walking landed)."""
+
+    known_skills = ("close", "hand_over", "open", "pick", "place", "pour", "press")
+
+
 def test_no_plan_is_reported(kitchen_obs):
-    out, events = _run("bring me the coke", SymbolicRunner(kitchen_obs))
-    assert not out.success and "out of reach" in out.message
+    out, events = _run("bring me the coke", NoWalkingRunner(kitchen_obs))
+    assert not out.success and "out of reach" in out.message and "no navigate skill" in out.message
     assert events.kinds() == ["command", "goal", "failed"]
+
+
+def test_far_things_are_fetched_by_walking(kitchen_obs):
+    runner = SymbolicRunner(kitchen_obs)
+    out, _ = _run("bring me the coke", runner)
+    assert out.success, out.message
+    assert [c.describe() for c in runner.calls] == [
+        "navigate(place=far_counter)",
+        "pick(obj=coke)",
+        "navigate(place=close_counter)",  # the user is served at the coffee corner until walking is proven
+        "place(obj=coke, target=user)",
+    ]
+
+
+def test_without_navigate_the_coffee_at_hand_is_still_made(kitchen_obs):
+    runner = NoWalkingRunner(kitchen_obs)
+    out, _ = _run("make me a coffee", runner)
+    assert out.success, out.message
+    assert "navigate" not in [c.skill for c in runner.calls]
 
 
 def test_goal_already_true_is_done_without_moving(kitchen_obs):

@@ -68,9 +68,10 @@ def test_no_route_at_all_says_why(domain):
         domain.solve(COFFEE, facts)
 
 
-def test_out_of_reach_says_walking_is_not_supported(domain, kitchen_facts):
-    with pytest.raises(PlanningError, match="coke is at far_counter, out of reach.*walking"):
-        domain.solve(Goal("bring", (("at", "coke", "user"),)), kitchen_facts)
+def test_out_of_reach_says_walking_is_not_supported(domain, kitchen_obs):
+    facts = facts_from_observation(kitchen_obs, can_walk=False)  # a motion layer without navigate
+    with pytest.raises(PlanningError, match="coke is at far_counter: far_counter is out of reach.*walking is not supported"):
+        domain.solve(Goal("bring", (("at", "coke", "user"),)), facts)
 
 
 def test_a_mug_already_full_of_coffee_is_just_served(domain, kitchen_obs):
@@ -140,7 +141,8 @@ def test_plans_do_not_depend_on_hash_seeds():
     assert outs[0] == outs[1]
 
 
-def test_any_of_a_category_out_of_reach_lists_where_they_are(domain, kitchen_facts):
+def test_any_of_a_category_out_of_reach_lists_where_they_are(domain, kitchen_obs):
     goal = Goal("bring", (("at", "?object", "user"),), {"?object": "soda"})
+    facts = facts_from_observation(kitchen_obs, can_walk=False)
     with pytest.raises(PlanningError, match=r"every soda is out of reach.*coke \(far_counter\)"):
-        domain.solve(goal, kitchen_facts)
+        domain.solve(goal, facts)

@@ -22,8 +22,12 @@ def test_authored_kitchen_facts(kitchen_facts):
     assert {("hand-free", "left"), ("hand-free", "right"), ("hands-empty",)} <= f
     assert {("closed", "cupboard"), ("openable", "drawer"), ("coffee-maker", "coffee_machine")} <= f
     assert {("heater", "kettle"), ("instant", "instant_coffee")} <= f
-    assert {("reachable", "close_counter"), ("reachable", "coffee_machine"), ("reachable", "user")} <= f
-    assert ("reachable", "table") not in f
+    # the robot starts at the coffee corner; the coffee machine (and, until walking is proven,
+    # the user's spot) is worked from the close counter's stand pose
+    assert ("robot-at", "close_counter") in f and ("can-walk",) in f
+    assert {("station-of", "coffee_machine", "close_counter"), ("station-of", "user", "close_counter")} <= f
+    assert {("station-of", "table", "table"), ("station", "trash_can"), ("station", "side_counter")} <= f
+    assert ("station", "coffee_machine") not in f
     assert ("is-a", "mug_red", "mug") in f
 
 
