@@ -1,0 +1,96 @@
+"""Walking in the control layer: training env = runtime observation, a tiny training run ships a
+loadable walk policy, the stand/walk hand-over never jumps a joint target, bad commands are
+clipped or refused."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from bridge.messages import MotionRequest
+from bridge.sim_world import SimWorld
+from control import gait
+from control.locomotion import LocomotionController
+from control.loop import ControlLoop, HoldController
+from control.observation import PolicyIO
+from control.policy import FrozenPolicy, PolicyShapeError
+from control.train.export import export_onnx
+from control.train.ppo import PPOConfig
+from control.train.train_stand import update_manifest
+from control.train.train_walk import train
+from control.train.walk_env import WalkEnv, WalkEnvConfig
+from humanoid.robot_spec import PolicyArtifact, load_robot_spec
+
+
+@pytest.fixture(scope="module")
+def tiny_walk_robot(tmp_path_factory):
+    """A copy of the reference robot whose manifest lists a walk policy from a 2-iteration run."""
+    spec = load_robot_spec()
+    cfg = WalkEnvConfig(num_envs=4, episode_s=1.0, threads=1)
+    result = train(spec, 128, 0, cfg, PPOConfig(horizon=16, epochs=1, minibatches=2, hidden=(32, 32)), log=lambda _: None)
+    folder = tmp_path_factory.mktemp("robot")
+    shutil.copytree(spec.folder, folder, dirs_exist_ok=True)
+    sha = export_onnx(result.ppo.model, PolicyIO(spec, kind="walk"), folder / "policies" / "walk_test.onnx")
+    update_manifest(folder / "manifest.yaml", "walk", "policies/walk_test.onnx", sha, "policies/walk_test.md")
+    return load_robot_spec(folder)
+
+
+def test_training_env_observation_is_the_runtime_observation(spec, make_state):
+    env = WalkEnv(spec, WalkEnvConfig(num_envs=2, threads=1), seed=3)
+    try:
+        env.reset()
+        env.command[:] = (0.3, 0.0, 0.2)
+        obs, *_ = env.step(np.random.default_rng(0).uniform(-1, 1, (2, env.action_dim)))
+        s = env._read()
+        state = make_state(q=s["q"][1], qd=s["qd"][1], base_quat=s["base_quat"][1], base_angvel=s["gyro"][1])
+        g = gait.gait_observation(env.phase[1], env.amplitude[1])
+        expected = env.io.build_observation(state, env.upper_ref[1], env.last_action[1], env.command[1], g)
+        np.testing.assert_allclose(obs[1], expected, atol=1e-5)
+    finally:
+        env.close()
+
+
+def test_walk_policy_of_the_wrong_layout_refuses_to_load(spec, tmp_path):
+    stand = spec.policy("stand")  # a 99-input standing policy offered as the 104-input walker
+    with pytest.raises(PolicyShapeError, match="observation size 104"):
+        FrozenPolicy(PolicyArtifact("walk", stand.path, stand.sha256, None), PolicyIO(spec, kind="walk"))
+
+
+def test_hand_over_between_stand_and_walk_never_jumps_a_target(tiny_walk_robot, make_state):
+    spec = tiny_walk_robot
+    legs = LocomotionController(spec)
+    state = make_state()
+    upper = spec.default_q.copy()
+    modes, targets = [], []
+    for k in range(150):  # stand 0.6 s, walk 1 s, then stand again
+        cmd = np.array([0.4, 0.0, 0.0]) if 30 <= k < 80 else np.zeros(3)
+        targets.append(legs.targets(state, upper, cmd))
+        modes.append(legs.mode)
+    assert modes[0] == "stand" and "walk" in modes and modes[-1] == "stand"
+    leg_idx = spec.indices(("legs", "waist"))
+    jumps = np.abs(np.diff(np.array(targets)[:, leg_idx], axis=0)).max(axis=1)
+    assert jumps.max() < 0.1, f"largest leg target change in one period: {jumps.max():.3f} rad"
+
+
+def test_commands_outside_the_trained_range_are_clipped_and_reported(tiny_walk_robot, kitchen):
+    spec = tiny_walk_robot
+    loop = ControlLoop(spec, SimWorld(kitchen), LocomotionController(spec))
+    req = MotionRequest(seq=1, times=np.zeros(0), arm_q=np.zeros((0, 14)), gripper=np.zeros((0, 2)), settle_s=0.1,
+                        base_velocity=np.array([2.0, 0.0, -3.0]))
+    res = loop.execute(req)
+    clipped = [e for e in res.safety_events if e["kind"] == "command_clipped"]
+    assert clipped and "[0.6, 0.0, -0.8]" in clipped[0]["detail"]
+    assert res.telemetry[-1]["base_vel_cmd"] == [0.6, 0.0, -0.8]
+
+
+def test_a_robot_without_a_walking_policy_refuses_to_walk(spec, kitchen):
+    loop = ControlLoop(spec, SimWorld(kitchen), HoldController(spec))
+    req = MotionRequest(seq=1, times=np.zeros(0), arm_q=np.zeros((0, 14)), gripper=np.zeros((0, 2)), settle_s=0.1,
+                        base_velocity=np.array([0.3, 0.0, 0.0]))
+    res = loop.execute(req)
+    assert res.status == "rejected" and "walking policy" in res.detail
+    bad = MotionRequest(seq=2, times=np.zeros(0), arm_q=np.zeros((0, 14)), gripper=np.zeros((0, 2)), settle_s=0.1,
+                        base_velocity=np.array([np.nan, 0.0, 0.0]))
+    assert "finite" in loop.execute(bad).detail
