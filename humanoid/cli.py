@@ -21,12 +21,21 @@ def _initial_observation(scenario):
     """The world as perception reports it before anything moves (no physics stepped)."""
     from bridge.sim_world import SimWorld
     from humanoid.robot_spec import load_robot_spec
+    from humanoid.run import _with_robot
     from scenarios.world import build_world
 
-    sim = SimWorld(build_world(scenario.scene, load_robot_spec(scenario.robot), remove=tuple(scenario.remove)))
+    world = build_world(scenario.scene, load_robot_spec(scenario.robot), remove=tuple(scenario.remove), start=scenario.start)
+    sim = SimWorld(world, robot_xy_yaw=world.start)
     for appliance in scenario.switched_off:
         sim.appliances.switch(appliance, False)
-    return sim.observe()
+    return _with_robot(sim.observe(), sim.state())  # where the robot stands decides what needs walking
+
+
+def _motion_walks() -> bool:
+    """Whether the motion layer has a `navigate` skill: plans walk only then, as in a run."""
+    from motion.skills import SKILLS
+
+    return "navigate" in SKILLS
 
 
 def _load_scenario(name: str | None, command: str | None):
@@ -48,7 +57,7 @@ def cmd_plan(args) -> int:
 
     sc = _load_scenario(args.scenario, args.command)
     command = args.command if args.command is not None else sc.command
-    result = plan_command(command, _initial_observation(sc), backend=_planner_backend(args))
+    result = plan_command(command, _initial_observation(sc), backend=_planner_backend(args), can_walk=_motion_walks())
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -86,7 +95,7 @@ def cmd_run(args) -> int:
     from planner.errors import AmbiguityError
 
     try:
-        plan_command(command, _initial_observation(sc))
+        plan_command(command, _initial_observation(sc), can_walk=_motion_walks())
     except AmbiguityError:
         if not args.approve:
             raise

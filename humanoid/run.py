@@ -8,6 +8,7 @@ outcome even when a child dies or the run is interrupted.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import signal
 import sys
@@ -110,6 +111,11 @@ class _SkillRunner:
             result.observations["dead_process"] = dead.name
         return result
 
+    @property
+    def known_skills(self) -> list[str]:
+        """What the motion layer can do; the planner plans walking only when `navigate` is here."""
+        return self.executor.known_skills
+
     def observe(self):
         from motion.skills.base import SkillFailure
 
@@ -117,13 +123,27 @@ class _SkillRunner:
         if dead is not None:  # no need to wait for a time-out from a process known to be gone
             raise RuntimeError(f"the {dead.name} process died (exit code {dead.exit_code()}); the run cannot go on")
         try:
-            return self.executor.observe()
+            return _with_robot(self.executor.observe(), self.executor.ctx.state)
         except SkillFailure as exc:
             # Without a world to observe the planner cannot go on: end the run, naming the culprit.
             dead = self._dead_child()
             if dead is not None:
                 raise RuntimeError(f"the {dead.name} process died (exit code {dead.exit_code()}): {exc.message}") from None
             raise RuntimeError(f"the robot cannot go on ({exc.reason.value}): {exc.message}") from None
+
+
+def _with_robot(obs, state):
+    """The observation plus the robot's base pose as the entry `robot`, from which the planner
+    reads where the robot stands (planner/world_model.py)."""
+    from bridge.messages import ObjectObservation
+    from planner.world_model import ROBOT_ID
+
+    if state is None or any(o.id == ROBOT_ID for o in obs.objects):
+        return obs
+    robot = ObjectObservation(
+        id=ROBOT_ID, pos=[float(v) for v in state.base_pos], quat=[float(v) for v in state.base_quat], attrs={"kind": "robot"}
+    )
+    return dataclasses.replace(obs, objects=[*obs.objects, robot])  # the motion layer keeps its own
 
 
 def _sigterm_as_interrupt(signum, frame) -> None:
@@ -138,7 +158,7 @@ def run(opts: RunOptions, out: TextIO = sys.stdout) -> int:
     sc = opts.scenario
     console = Console(out, quiet=opts.quiet)
     spec = load_robot_spec(sc.robot)
-    world = build_world(sc.scene, spec, remove=tuple(sc.remove))
+    world = build_world(sc.scene, spec, remove=tuple(sc.remove), start=sc.start)
     meta = {
         "command": opts.command,
         "scenario": sc.model_dump(),

@@ -21,6 +21,7 @@ def plan_command(
     observation: WorldObservation | None = None,
     backend: PlannerBackend | None = None,
     scene: str = "kitchen",
+    can_walk: bool = True,
 ) -> dict[str, Any]:
     """Ground and plan `command` in `observation`; raises `GroundingError`/`PlanningError` (both
     `PlannerError`) with a message for the operator when it cannot."""
@@ -29,7 +30,7 @@ def plan_command(
     goal = backend.ground(command)
     t1 = time.perf_counter()
     obs = observation if observation is not None else scene_observation(scene)
-    facts = facts_from_observation(obs, scene=scene)
+    facts = facts_from_observation(obs, scene=scene, can_walk=can_walk)
     proposed = backend.propose(goal, facts)
     plan = validate_plan(proposed, goal, facts)
     t2 = time.perf_counter()

@@ -29,6 +29,8 @@ _LINK_FAULT_FIELD = {
 def sim_args(sc: Scenario, seed: int) -> list[str]:
     """Simulator arguments for the scenario's randomisation and timed world events."""
     args: list[str] = []
+    if sc.start is not None:  # the simulator places the robot at this scene site
+        args += ["--start", sc.start]
     terms = sc.randomize.terms()
     if terms:
         args += ["--randomize", json.dumps(terms)]

@@ -141,6 +141,9 @@ class Scenario(_Strict):
     )
     seed: int = 0
     seeds: list[int] | None = None
+    start: str | None = Field(
+        None, description="the scene site the robot starts at, e.g. robot_start_away (default: the scene's default)"
+    )
     remove: list[str] = Field(default_factory=list, description="scene objects absent in this scenario")
     switched_off: list[str] = Field(default_factory=list, description="appliances switched off")
     randomize: Randomization = Field(default_factory=Randomization)
@@ -255,10 +258,15 @@ _NAMED_PARAMS = ("obj", "appliance", "body")
 
 def _unknown_names(sc: Scenario) -> list[tuple[tuple[Any, ...], str]]:
     """Object, appliance and body names the scene does not have (typos fail here, not mid-run)."""
-    from scenarios.world import SCENES_DIR, load_catalogue
+    from scenarios.world import SCENES_DIR, SceneError, load_catalogue, start_pose
 
     if not (SCENES_DIR / f"{sc.scene}.xml").is_file():
         return [(("scene",), f"unknown scene '{sc.scene}'")]
+    if sc.start is not None:
+        try:
+            start_pose(sc.scene, sc.start)
+        except SceneError as exc:
+            return [(("start",), str(exc))]
     known = set(load_catalogue(sc.scene)) | {"robot"}
     hint = "; see scenarios/scenes/" + sc.scene + ".objects.yaml"
     out: list[tuple[tuple[Any, ...], str]] = []

@@ -24,6 +24,14 @@ def test_the_old_fields_still_work():
     assert load_scenario("coffee_machine_off").switched_off == ["coffee_machine"]
 
 
+def test_a_scenario_may_start_the_robot_away():
+    from scenarios.injection import sim_args
+
+    sc = load_scenario("throw_away_walking")
+    assert sc.start == "robot_start_away" and sim_args(sc, 0)[:2] == ["--start", "robot_start_away"]
+    assert "--start" not in sim_args(load_scenario("kitchen_default"), 0)
+
+
 @pytest.mark.parametrize(
     ("text", "where"),
     [
@@ -44,6 +52,10 @@ def test_the_old_fields_still_work():
         ("id: x\ncommand: [make me\n", "bad.yaml:3: not valid YAML"),
         ("id: x\ncommand: c\nsuccess:\n  never: [exploded]\n", "unknown event 'exploded'"),
         ("id: x\ncommand: c\nacceptance: {min_success_rate: 0}\n", "tag the scenario known_failure"),
+        (
+            "id: x\ncommand: c\nstart: robot_start_far\n",
+            "bad.yaml:3: field 'start': scene 'kitchen' has no start site 'robot_start_far'",
+        ),
     ],
 )
 def test_a_malformed_scenario_names_file_line_and_field(text, where):
