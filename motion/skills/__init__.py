@@ -6,7 +6,7 @@ reason from the closed set (`humanoid.contracts.FailureReason`).
 
 from __future__ import annotations
 
-from motion.skills import close, hand_over, pick, place, pour, press
+from motion.skills import close, hand_over, navigate, pick, place, pour, press
 from motion.skills import open as open_skill
 
 SKILLS = {
@@ -17,4 +17,5 @@ SKILLS = {
     "close": close.run,
     "pour": pour.run,
     "hand_over": hand_over.run,
+    "navigate": navigate.run,
 }

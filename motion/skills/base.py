@@ -200,6 +200,22 @@ class SkillContext:
         self._check(res, label)
         return res
 
+    def walk(self, velocity: np.ndarray, duration_s: float, label: str) -> MotionResult:
+        """Command the base velocity (vx, vy, wz in the heading frame) for `duration_s` of sim
+        time, every arm and gripper reference held (a carried object stays in the hand)."""
+        req = MotionRequest(
+            seq=self._next_seq(),
+            times=np.zeros(1),
+            arm_q=self.arm_cmd[None, :].copy(),
+            gripper=self.grip_ref[None, :].copy(),
+            settle_s=duration_s,
+            base_velocity=np.asarray(velocity, dtype=np.float64).copy(),
+            label=f"{self.skill}:{label}",
+        )
+        res = self._execute(req)
+        self._check(res, label)
+        return res
+
     def gripper(
         self, side: str, opening: float, duration_s: float = 0.6, settle_s: float = 0.4
     ) -> MotionResult:

@@ -1,0 +1,254 @@
+"""navigate(place): walk the robot to the place's stand pose, around the furniture.
+
+The goal is the scene site `stand_<place>` (on the floor: where the pelvis stands, its x axis
+the way the robot faces to work). A scene without one gets a derived stand pose: the nearest
+pose in front of one of the sides of the region `place_<place>`, facing it, whose pelvis keeps
+the docking clearance (see `derive_stand_pose`). The floor plan is built from the motion
+layer's synced world copy, the base path is planned with OMPL (`motion/base_planner.py`) and
+emitted as a `motion_plan` event of kind `base_path`, and then followed in closed loop: every
+`STEP_S` of sim time the measured pelvis pose goes through `PathTracker` and the velocity
+command goes to the control loop with every arm and gripper reference held (what the hands
+carry stays carried).
+
+Stops: arrival (then a zero-velocity command of `STOP_SETTLE_S` so the robot stops stepping),
+a fall or e-stop (`safety_stop`), no progress for `NO_PROGRESS_S` (re-planned once from where
+the robot is, then `no_collision_free_path`), or the sim-time budget (`timeout`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from humanoid.contracts import FailureReason, Subgoal
+from motion.base_planner import DOCK_CLEARANCE_M, BasePlan, BasePlanner
+from motion.floor_plan import FloorPlan, build_floor_plan
+from motion.path_tracker import PathTracker, arrival_error, arrived, pose_from_state
+from motion.skills.base import SkillContext, SkillFailure
+from scenarios.world import PLACE_PREFIX
+
+STAND_PREFIX = "stand_"
+STEP_S = 0.1  # one velocity command per 0.1 s of sim time (5 control periods)
+STOP_SETTLE_S = 1.0  # zero velocity for this long at the goal: the gait comes to rest
+NO_PROGRESS_S = 4.0  # this long without getting closer (along the path, or in heading) is blocked
+PROGRESS_EPS = 0.03  # m (or m-equivalent of heading: PROGRESS_M_PER_RAD) that counts as progress
+PROGRESS_M_PER_RAD = 0.3
+REPLANS = 1  # a fixed, bounded fallback: one more plan from where the robot got stuck
+BUDGET_SPEED_MPS = 0.15  # the sim-time budget: path length at this speed ...
+BUDGET_EXTRA_S = 20.0  # ... plus this (turns, the stop)
+# A derived stand pose puts the pelvis this far from the place region's edge (the coffee corner,
+# which the arm skills are tuned for, has the counter's edge 0.25 m ahead of the pelvis and its
+# centre 0.55 m), nearest first.
+STAND_GAPS_M = (0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60)
+
+
+def run(ctx: SkillContext, subgoal: Subgoal) -> dict[str, Any]:
+    place = subgoal.args.get("place") or subgoal.args.get("target")
+    if not place:
+        raise SkillFailure(
+            FailureReason.PRECONDITION_FAILED,
+            f"navigate needs a 'place' argument (a place id); got {dict(subgoal.args)}",
+            args=dict(subgoal.args),
+        )
+    pose = current_pose(ctx)
+    floor = floor_plan(ctx)
+    goal, goal_name, source = stand_pose(ctx, floor, place, pose)
+    pos_err, yaw_err = arrival_error(pose, goal)
+    base_obs = {"place": place, "goal": _r(goal), "goal_source": source, "goal_site": goal_name}
+    if arrived(pose, goal):
+        return {
+            **base_obs,
+            "moved": False,
+            "final_pose": _r(pose),
+            "arrival_error_m": round(pos_err, 4),
+            "arrival_yaw_error_rad": round(yaw_err, 4),
+            "path_length_m": 0.0,
+            "straight_line_m": round(pos_err, 4),
+            "planning_time_s": 0.0,
+        }
+
+    planner = BasePlanner(floor)
+    plan = plan_path(ctx, planner, pose, goal, goal_name)
+    t0 = ctx.state.sim_time
+    budget_s = plan.length_m / BUDGET_SPEED_MPS + BUDGET_EXTRA_S
+    planning_s, replans, steps = plan.planning_time_s, 0, 0
+    tracker = PathTracker(plan.points)
+    best, best_t = np.inf, t0
+    while True:
+        pose = current_pose(ctx)
+        now = ctx.state.sim_time
+        cmd = tracker.step(pose)
+        if cmd.phase == "arrived":
+            ctx.walk(np.zeros(3), STOP_SETTLE_S, "stop")
+            pose = current_pose(ctx)
+            if arrived(pose, goal):
+                break
+            tracker = PathTracker(np.stack([pose, goal]))  # the stop drifted it off: go again
+            continue
+        if now - t0 > budget_s:
+            ctx.walk(np.zeros(3), STOP_SETTLE_S, "stop")
+            raise SkillFailure(
+                FailureReason.TIMEOUT,
+                f"navigate to '{place}' took more than its {budget_s:.0f} s of sim time; "
+                f"{cmd.remaining_m:.2f} m of the {tracker.length:.2f} m path left",
+                place=place,
+                budget_s=round(budget_s, 1),
+                remaining_m=round(cmd.remaining_m, 3),
+                final_pose=_r(current_pose(ctx)),
+            )
+        left = cmd.remaining_m + PROGRESS_M_PER_RAD * abs(cmd.heading_error_rad)
+        if left < best - PROGRESS_EPS:
+            best, best_t = left, now
+        elif now - best_t > NO_PROGRESS_S:
+            ctx.walk(np.zeros(3), STOP_SETTLE_S, "stop")
+            stuck = current_pose(ctx)
+            if replans >= REPLANS:
+                raise SkillFailure(
+                    FailureReason.NO_COLLISION_FREE_PATH,
+                    f"navigate to '{place}' is blocked: no progress for {NO_PROGRESS_S:.0f} s at "
+                    f"({stuck[0]:.2f}, {stuck[1]:.2f}), {cmd.remaining_m:.2f} m short, also after a re-plan "
+                    "(an obstacle that is not in the floor plan?)",
+                    place=place,
+                    final_pose=_r(stuck),
+                    remaining_m=round(cmd.remaining_m, 3),
+                    replans=replans,
+                )
+            replans += 1
+            plan = plan_path(ctx, planner, stuck, goal, goal_name)
+            planning_s += plan.planning_time_s
+            tracker = PathTracker(plan.points)
+            best, best_t = np.inf, ctx.state.sim_time
+            continue
+        ctx.walk(cmd.velocity, STEP_S, cmd.phase)
+        steps += 1
+
+    pos_err, yaw_err = arrival_error(pose, goal)
+    return {
+        **base_obs,
+        "moved": True,
+        "final_pose": _r(pose),
+        "arrival_error_m": round(pos_err, 4),
+        "arrival_yaw_error_rad": round(yaw_err, 4),
+        "path_length_m": round(plan.length_m, 3),
+        "straight_line_m": round(plan.straight_m, 3),
+        "planning_time_s": round(planning_s, 4),
+        "walk_time_s": round(ctx.state.sim_time - t0, 2),
+        "commands": steps,
+        "replans": replans,
+    }
+
+
+# --- pieces a benchmark or another skill can use -----------------------------------------------
+def current_pose(ctx: SkillContext) -> np.ndarray:
+    return pose_from_state(ctx.state.base_pos, ctx.state.base_quat)
+
+
+def floor_plan(ctx: SkillContext) -> FloorPlan:
+    """The floor plan of the motion layer's synced world copy (robot and small items left out)."""
+    m = ctx.model
+    return build_floor_plan(m.model, m.data, m.robot_bodies, extra_points=[ctx.state.base_pos[:2]])
+
+
+def plan_path(
+    ctx: SkillContext, planner: BasePlanner, start: np.ndarray, goal: np.ndarray, name: str
+) -> BasePlan:
+    plan = planner.plan(start, goal, name)
+    ctx.emit(
+        "motion_plan",
+        {
+            "kind": "base_path",
+            "skill": ctx.skill,
+            "motion": f"walk->{name}",
+            "planner": "RRTConnect",
+            "status": plan.status,
+            "planning_time_s": round(plan.planning_time_s, 5),
+            "points": [] if plan.points is None else np.round(plan.points, 4).tolist(),
+            "joint_names": ["x", "y", "yaw"],
+            "waypoints": [] if plan.waypoints is None else np.round(plan.waypoints, 4).tolist(),
+            "length_m": round(plan.length_m, 3),
+            "straight_line_m": round(plan.straight_m, 3),
+            "inflation_m": planner.floor.inflation,
+            "detail": plan.detail,
+        },
+    )
+    if not plan.ok:
+        raise SkillFailure(
+            plan.reason,
+            f"{ctx.skill}: cannot walk to {name}: {plan.detail}",
+            goal=_r(goal),
+            start=_r(start),
+            planner_status=plan.status,
+            detail=plan.detail,
+        )
+    return plan
+
+
+def stand_pose(
+    ctx: SkillContext, floor: FloorPlan, place: str, pose: np.ndarray
+) -> tuple[np.ndarray, str, str]:
+    """(goal x, y, yaw; its name; "stand_site" | "derived") for a place id."""
+    m, d = ctx.model.model, ctx.model.data
+    names = {m.site(i).name: i for i in range(m.nsite)}
+    sid = names.get(STAND_PREFIX + place)
+    if sid is not None:
+        x_axis = d.site_xmat[sid].reshape(3, 3)[:, 0]
+        return (
+            np.array([d.site_xpos[sid][0], d.site_xpos[sid][1], np.arctan2(x_axis[1], x_axis[0])]),
+            STAND_PREFIX + place,
+            "stand_site",
+        )
+    pid = names.get(PLACE_PREFIX + place)
+    if pid is not None:
+        centre, rot, half = d.site_xpos[pid].copy(), d.site_xmat[pid].reshape(3, 3), m.site_size[pid].copy()
+    else:
+        obj = ctx.obs.by_id().get(place) if ctx.obs is not None else None
+        if obj is None or obj.pos is None:
+            raise SkillFailure(
+                FailureReason.NOT_FOUND,
+                f"'{place}' is neither a place (no site {STAND_PREFIX}{place} or {PLACE_PREFIX}{place}) "
+                f"nor an observed object; places: {sorted(ctx.world.places)}",
+                place=place,
+            )
+        centre, rot, half = np.asarray(obj.pos, dtype=np.float64), np.eye(3), np.zeros(3)
+    goal = derive_stand_pose(floor, centre, rot, half, pose)
+    if goal is None:
+        raise SkillFailure(
+            FailureReason.UNREACHABLE,
+            f"no stand pose in front of '{place}': every side is blocked within "
+            f"{STAND_GAPS_M[-1]:.2f} m (the pelvis must keep {DOCK_CLEARANCE_M:.2f} m from everything)",
+            place=place,
+        )
+    return goal, f"derived stand pose of {PLACE_PREFIX}{place}", "derived"
+
+
+def derive_stand_pose(
+    floor: FloorPlan, centre: np.ndarray, rot: np.ndarray, half: np.ndarray, robot: np.ndarray
+) -> np.ndarray | None:
+    """The stand pose in front of a region (box `centre`, `rot`, `half` sizes) nearest the robot.
+
+    For each side of the box (its local +-x, +-y, flattened onto the floor), the first gap of
+    `STAND_GAPS_M` between the side and the pelvis whose pose keeps `DOCK_CLEARANCE_M` to every
+    obstacle; of those, the one nearest to the robot, facing the region."""
+    best, best_d = None, np.inf
+    for axis in (0, 1):
+        u3 = rot[:, axis]
+        u = np.array([u3[0], u3[1]])
+        if np.linalg.norm(u) < 1e-6:
+            continue
+        u /= np.linalg.norm(u)
+        # the region's half extent along this floor direction
+        extent = float(np.abs(rot.T[:, :2] @ u) @ half)
+        for sign in (1.0, -1.0):
+            for gap in STAND_GAPS_M:
+                p = centre[:2] + sign * (extent + gap) * u
+                if floor.in_bounds(p) and floor.clearance_at(p) >= DOCK_CLEARANCE_M:
+                    dist = float(np.linalg.norm(p - robot[:2]))
+                    if dist < best_d:
+                        best, best_d = np.array([p[0], p[1], np.arctan2(-sign * u[1], -sign * u[0])]), dist
+                    break
+    return best
+
+
+def _r(v: np.ndarray) -> list[float]:
+    return [round(float(x), 4) for x in v]
