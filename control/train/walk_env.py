@@ -183,7 +183,8 @@ class WalkEnvConfig:
     payload_kg: tuple[float, float] = (0.0, 0.5)
     floor_friction: tuple[float, float] = (0.6, 1.2)
     init_joint_noise: float = 0.03
-    # curriculum: command range x (0.3 + 0.7 d); pushes x d; arm motion only when d > 0.3
+    # curriculum: command range x (0.3 + 0.7 d); pushes x d; arm reach x (0.2 + 0.8 d); stepping
+    # reference amplitude at most 0.4 + 0.6 d
     difficulty: float = 1.0
     rewards: tuple[RewardTerm, ...] = field(default_factory=default_rewards)
 
@@ -406,11 +407,13 @@ class WalkEnv:
         now = self.t * self.dt
         for i in np.flatnonzero(now >= self.next_command):
             self._sample_command(int(i))
-        # arms: occasionally a new random pose (carrying, reaching), approached at ~1 rad/s
-        if self.difficulty > 0.3:
-            for i in np.flatnonzero(rng.random(self.num_envs) < cfg.arm_change_prob):
-                home = self.default_q[self.upper_idx]
-                self.arm_goal[i] = home + (rng.uniform(self.ref_lo, self.ref_hi) - home) * self.difficulty
+        # arms: occasionally a new random pose (carrying, reaching), approached at ~1 rad/s; the
+        # reach grows with difficulty but never starts at zero, so the arm references are never
+        # an input the policy has not seen vary
+        reach = 0.2 + 0.8 * self.difficulty
+        for i in np.flatnonzero(rng.random(self.num_envs) < cfg.arm_change_prob):
+            home = self.default_q[self.upper_idx]
+            self.arm_goal[i] = home + (rng.uniform(self.ref_lo, self.ref_hi) - home) * reach
         cur = self.upper_ref[:, self.upper_idx]
         self.upper_ref[:, self.upper_idx] = cur + np.clip(self.arm_goal - cur, -self.dt, self.dt)
         for i in np.flatnonzero(now >= self.next_push):
