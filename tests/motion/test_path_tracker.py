@@ -1,0 +1,101 @@
+"""The path tracker in closed loop against a kinematic base (a unicycle that also takes a
+sideways velocity, as the walking policy does), with and without a lag in following."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from motion.path_tracker import (
+    ARRIVAL_POS_M,
+    ARRIVAL_YAW_RAD,
+    WALK_COMMAND_LIMITS,
+    PathTracker,
+    arrival_error,
+    clip_command,
+    pose_from_state,
+)
+
+
+def integrate(
+    tracker: PathTracker, pose: np.ndarray, lag: float = 0.0, dt: float = 0.1, t_max: float = 120.0
+):
+    """Follow the tracker's commands with a kinematic base; `lag` in [0, 1) is how much of the
+    previous velocity survives each step (the policy does not follow a command at once)."""
+    pose, v, t, log = pose.astype(float).copy(), np.zeros(3), 0.0, []
+    while t < t_max:
+        cmd = tracker.step(pose)
+        log.append((pose.copy(), cmd))
+        if cmd.phase == "arrived":
+            return pose, t, log
+        lo, hi = np.array(WALK_COMMAND_LIMITS).T
+        assert np.all(cmd.velocity >= lo - 1e-12) and np.all(cmd.velocity <= hi + 1e-12)
+        v = lag * v + (1.0 - lag) * cmd.velocity
+        for _ in range(10):
+            c, s = np.cos(pose[2]), np.sin(pose[2])
+            pose += np.array([c * v[0] - s * v[1], s * v[0] + c * v[1], v[2]]) * dt / 10
+        t += dt
+    raise AssertionError(f"no arrival in {t_max} s; last phase {log[-1][1].phase}, pose {pose}")
+
+
+def l_path() -> np.ndarray:
+    """Back out 0.3 m facing +x, then 2 m along -x, a 90 deg bend, 1.5 m along +y, then dock
+    0.3 m facing +y: like a walk from one counter to another."""
+    back = np.column_stack([np.linspace(0.0, -0.3, 7), np.zeros(7), np.zeros(7)])
+    leg1 = np.column_stack([np.linspace(-0.3, -2.3, 41), np.zeros(41), np.full(41, np.pi)])
+    leg2 = np.column_stack([np.full(31, -2.3), np.linspace(0.0, 1.5, 31), np.full(31, np.pi / 2)])
+    dock = np.column_stack([np.full(7, -2.3), np.linspace(1.5, 1.8, 7), np.full(7, np.pi / 2)])
+    return np.concatenate([back, leg1[1:], leg2[1:], dock[1:]])
+
+
+@pytest.mark.parametrize("lag", [0.0, 0.5])
+def test_converges_within_tolerance(lag):
+    path = l_path()
+    pose, t, log = integrate(PathTracker(path), np.array([0.0, 0.0, 0.0]), lag=lag)
+    pos, yaw = arrival_error(pose, path[-1])
+    assert pos <= ARRIVAL_POS_M and yaw <= ARRIVAL_YAW_RAD
+    assert max(c.cross_track_m for _, c in log) < 0.12  # the bend is cut, by less than the margin
+    assert t < 40.0  # ~4.4 m at <= 0.35 m/s plus two turns
+
+
+def test_backs_out_without_turning_and_turns_in_place_at_a_junction():
+    path = l_path()
+    _, _, log = integrate(PathTracker(path), np.array([0.0, 0.0, 0.0]))
+    first = log[0][1]
+    assert first.phase == "walk" and first.velocity[0] < 0 and abs(first.velocity[2]) < 1e-9
+    turns = [c for _, c in log if c.phase == "turn"]
+    assert turns and all(np.allclose(c.velocity[:2], 0.0) for c in turns)
+
+
+def test_final_turn_to_the_goal_heading():
+    path = np.array([[0.0, 0.0, 0.0], [0.5, 0.0, 0.0], [0.5, 0.0, 1.2]])  # walk, then face left
+    pose, _, log = integrate(PathTracker(path), np.array([0.0, 0.0, 0.0]))
+    assert any(c.phase == "final_turn" for _, c in log)
+    assert arrival_error(pose, path[-1])[1] <= ARRIVAL_YAW_RAD
+
+
+def test_slows_down_near_the_goal():
+    path = np.column_stack([np.linspace(0, 2, 41), np.zeros(41), np.zeros(41)])
+    _, _, log = integrate(PathTracker(path), np.array([0.0, 0.0, 0.0]))
+    cruise = max(c.velocity[0] for _, c in log)
+    near = [c.velocity[0] for p, c in log if c.phase == "walk" and 2.0 - p[0] < 0.15]
+    assert cruise == pytest.approx(0.35) and near and max(near) < 0.5 * cruise
+
+
+def test_clip_keeps_the_direction_of_travel():
+    v = clip_command(np.array([1.2, 0.3, -2.0]))
+    assert v[0] == pytest.approx(0.6) and v[1] == pytest.approx(0.15) and v[2] == pytest.approx(-0.8)
+    v = clip_command(np.array([-0.6, -0.9, 0.1]))
+    assert v[1] == pytest.approx(-0.3) and v[0] == pytest.approx(-0.2) and v[2] == pytest.approx(0.1)
+    assert np.allclose(clip_command(np.array([0.2, -0.1, 0.3])), [0.2, -0.1, 0.3])
+
+
+def test_pose_from_state_reads_yaw():
+    yaw = 2.5
+    q = np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
+    assert np.allclose(pose_from_state(np.array([1.0, -2.0, 0.74]), q), [1.0, -2.0, yaw])
+
+
+def test_a_bad_path_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"\(n, 3\)"):
+        PathTracker(np.zeros((4, 2)))
