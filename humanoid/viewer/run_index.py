@@ -133,6 +133,7 @@ class RunIndexer:
         self.motions: list[dict[str, Any]] = []
         self.open_subgoal: dict[str, Any] | None = None
         self.scene: dict[str, Any] | None = None
+        self.base_paths: list[list[list[float]]] = []  # planned walks (navigate), in order
         self.telemetry = _Decimator(TELEMETRY_SERIES, max_points)
         self.telemetry_max: dict[str, float] = {}
         self.telemetry_count = 0
@@ -297,6 +298,9 @@ class RunIndexer:
             "wall": wall,
         }
         self.motions.append(motion)
+        if p.get("kind") == "base_path" and p.get("points"):
+            # the map draws every planned walk after the scene's own (empty at the start) path
+            self.base_paths.append([[pt[0], pt[1]] for pt in p["points"] if len(pt) >= 2])
         if self.open_subgoal is not None:
             self.open_subgoal["motions"].append(motion["id"])
 
@@ -366,6 +370,13 @@ class RunIndexer:
     def _on_scene_map(self, m: TraceMessage, p: dict[str, Any]) -> None:
         self.scene = p
 
+    def _scene_with_paths(self) -> dict[str, Any] | None:
+        """The scene map with the walks planned during the run joined into `planned_base_path`."""
+        if self.scene is None or not self.base_paths:
+            return self.scene
+        joined = [pt for path in self.base_paths for pt in path]
+        return {**self.scene, "planned_base_path": list(self.scene.get("planned_base_path") or []) + joined}
+
     def _on_planner_event(self, m: TraceMessage, p: dict[str, Any]) -> None:
         what = str(p.get("event") or p.get("kind") or "")
         operator = any(word in what.lower() for word in _OPERATOR_WORDS)
@@ -434,7 +445,7 @@ class RunIndexer:
                 "labels": self.labels,
             },
             "map": {
-                "scene": self.scene,
+                "scene": self._scene_with_paths(),
                 "executed_path": path_xy[:: max(1, len(path_xy) // MAX_PATH_POINTS)],
             },
             "timings": {

@@ -147,3 +147,22 @@ def test_a_clip_beside_the_trace_is_served(replan: Path) -> None:
         view = json.load(urllib.request.urlopen(f"{base}/api/runs/0"))
         assert view["clip"] == "replan.mp4"
         assert urllib.request.urlopen(f"{base}/api/runs/0/clip").read().startswith(b"\x00\x00\x00\x18ftyp")
+
+
+def test_planned_walks_are_drawn_on_the_map(tmp_path: Path) -> None:
+    from humanoid.trace import TraceWriter
+
+    path = tmp_path / "walk.mcap"
+    scene = {"frame": "world", "objects": [], "places": [], "robot_start": [-2.5, 0.0, 0.74], "planned_base_path": []}
+    with TraceWriter(path, {"command": "make me a coffee", "robot": "reference_humanoid", "scene": "kitchen"}) as t:
+        t.write("/scene/map", scene, sim_time=0.0)
+        for k, pts in enumerate(([[-2.5, 0.0, 0.0], [-1.2, 0.3, 0.2], [0.0, 0.0, 0.0]], [[0.0, 0.0, 0.0], [0.5, -2.0, -1.5]])):
+            t.write(
+                "/motion/plan",
+                {"kind": "base_path", "skill": "navigate", "motion": f"walk->{k}", "status": "exact",
+                 "points": pts, "waypoints": pts, "planning_time_s": 0.01},
+                sim_time=float(k),
+            )
+    view = index_run(path)
+    assert view["map"]["scene"]["planned_base_path"] == [[-2.5, 0.0], [-1.2, 0.3], [0.0, 0.0], [0.0, 0.0], [0.5, -2.0]]
+    assert [m["label"] for m in view["motions"]] == ["navigate/walk->0", "navigate/walk->1"]
