@@ -274,7 +274,7 @@ CHANNELS: dict[str, ChannelSpec] = {
             planned_base_path={
                 "type": "array",
                 "items": {"type": "array", "items": _NUMBER},
-                "description": "[[x, y], ...] the base is planned to follow (empty: the robot does not walk yet)",
+                "description": "[[x, y], ...] planned before the run (empty; walks planned during it are /motion/plan kind base_path)",
             },
         ),
         _FOXGLOVE_SCENE_UPDATE,

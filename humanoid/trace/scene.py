@@ -78,7 +78,7 @@ def scene_map(world: Any, observation: Any) -> dict[str, Any]:
         "objects": objects,
         "places": places,
         "robot_start": data.qpos[root : root + 3].round(4).tolist(),
-        "planned_base_path": [],  # the robot does not walk yet; a walking planner fills this in
+        "planned_base_path": [],  # walks are planned later: /motion/plan messages of kind base_path
     }
 
 

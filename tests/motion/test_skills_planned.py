@@ -85,7 +85,7 @@ def test_only_the_left_hand_reaches_the_coffee_slot(ctx):
 @pytest.fixture
 def ctx_at_cupboard(kitchen):
     # standing in front of the cupboard, handle ~0.4 m ahead and to the left
-    sim = SimWorld(kitchen, robot_xy_yaw=(-0.10, 1.55, 0.0))
+    sim = SimWorld(kitchen, robot_xy_yaw=kitchen.stands["cupboard"])  # the scene's stand pose for it
     ex = SkillExecutor(kitchen, ControlLoop(kitchen.robot, sim, HoldController(kitchen.robot)))
     ex.observe()
     return ex.ctx
