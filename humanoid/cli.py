@@ -31,11 +31,12 @@ def _initial_observation(scenario):
     return _with_robot(sim.observe(), sim.state())  # where the robot stands decides what needs walking
 
 
-def _motion_walks() -> bool:
-    """Whether the motion layer has a `navigate` skill: plans walk only then, as in a run."""
-    from motion.skills import SKILLS
+def _motion_walks(robot: str) -> bool:
+    """Whether the robot can walk: plans walk only then, as in a run (humanoid/run.py `can_walk`)."""
+    from humanoid.robot_spec import load_robot_spec
+    from humanoid.run import can_walk
 
-    return "navigate" in SKILLS
+    return can_walk(load_robot_spec(robot))
 
 
 def _load_scenario(name: str | None, command: str | None):
@@ -57,7 +58,7 @@ def cmd_plan(args) -> int:
 
     sc = _load_scenario(args.scenario, args.command)
     command = args.command if args.command is not None else sc.command
-    result = plan_command(command, _initial_observation(sc), backend=_planner_backend(args), can_walk=_motion_walks())
+    result = plan_command(command, _initial_observation(sc), backend=_planner_backend(args), can_walk=_motion_walks(sc.robot))
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -95,7 +96,7 @@ def cmd_run(args) -> int:
     from planner.errors import AmbiguityError
 
     try:
-        plan_command(command, _initial_observation(sc), can_walk=_motion_walks())
+        plan_command(command, _initial_observation(sc), can_walk=_motion_walks(sc.robot))
     except AmbiguityError:
         if not args.approve:
             raise

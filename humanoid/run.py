@@ -79,6 +79,13 @@ class _TracedControl:
         return self.client.state()
 
 
+def can_walk(spec) -> bool:
+    """The robot can walk when the motion layer has `navigate` and the robot a walking policy."""
+    from motion.skills import SKILLS
+
+    return "navigate" in SKILLS and "walk" in spec.policies
+
+
 class _SkillRunner:
     """Adapts the motion layer's executor to the planner's `SkillRunner` protocol, and notices
     a dead simulator or control process so the failure names the culprit."""
@@ -87,6 +94,7 @@ class _SkillRunner:
         self.executor = executor
         self.children = children
         self.sim_time_limit_s = sim_time_limit_s
+        self.walks = can_walk(executor.ctx.world.robot)
 
     def _dead_child(self) -> Child | None:
         return next((c for c in self.children if not c.alive()), None)
@@ -113,8 +121,9 @@ class _SkillRunner:
 
     @property
     def known_skills(self) -> list[str]:
-        """What the motion layer can do; the planner plans walking only when `navigate` is here."""
-        return self.executor.known_skills
+        """What the robot can do; the planner plans walking only when `navigate` is here (it is
+        left out while the robot has no walking policy: its controller would refuse to walk)."""
+        return [s for s in self.executor.known_skills if s != "navigate" or self.walks]
 
     def observe(self):
         from motion.skills.base import SkillFailure
