@@ -323,6 +323,10 @@ class SymbolicDomain:
                     reasons.append(f"there is no {role.replace('-', ' ')} in the scene")
                 elif off:
                     reasons.append(f"{', '.join(off)} is not powered or not available")
+                for x in have:
+                    at = next((f[2] for f in facts if f[0] == "at" and f[1] == x), x)
+                    if at in station_of and out_of_reach(at):
+                        reasons.append(f"{x} is at {at}: {out_of_reach(at)}")
         if not reasons:
             reasons.append("no sequence of the robot's skills reaches it from the observed state")
         act_here = sorted(p for p, st in station_of.items() if st == here)

@@ -21,11 +21,12 @@ def test_plan_json_names_skills_and_ids(capsys):
     assert any("coffee_machine" in sg["args"].values() for sg in out["subgoals"])
 
 
-def test_plan_without_machine_uses_the_kettle(capsys):
-    assert main(["plan", "make me a coffee", "--scenario", "no_coffee_machine", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    args = [v for sg in out["subgoals"] for v in sg["args"].values()]
-    assert "kettle" in args and "coffee_machine" not in args
+def test_plan_without_machine_names_the_kettle_a_walk_away(capsys):
+    # the kettle stands on the side counter, its own station: without walking there is no plan
+    # (tests/planner/test_planner_walking.py plans the kettle route with walking)
+    assert main(["plan", "make me a coffee", "--scenario", "no_coffee_machine", "--json"]) != 0
+    err = capsys.readouterr().err
+    assert "kettle is at side_counter: side_counter is out of reach" in err
 
 
 def test_impossible_command_exits_2_and_says_what_it_can_do(capsys):
