@@ -9,8 +9,8 @@ docking segment keeps its heading and moves straight back or forward, which a un
 between those segments and the transit, or a sharp bend) the robot turns in place first; near
 the goal it slows down; at the goal it turns in place to the goal heading.
 
-Commands are clipped to `WALK_COMMAND_LIMITS`, the ranges the walking policy was trained on;
-the control layer can import the same tuple.
+Commands are clipped to `WALK_COMMAND_LIMITS`, the ranges the walking policy was trained on,
+taken from `control.gait.COMMAND_LOW` / `COMMAND_HIGH` (their single source of truth).
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from control.gait import COMMAND_HIGH, COMMAND_LOW
+
 # (low, high) for vx (m/s, forward), vy (m/s, left), wz (rad/s, counter-clockwise), in the
-# robot's heading frame: the walking policy's trained command ranges. ONE source of truth.
-WALK_COMMAND_LIMITS: tuple[tuple[float, float], tuple[float, float], tuple[float, float]] = (
-    (-0.3, 0.6),
-    (-0.3, 0.3),
-    (-0.8, 0.8),
-)
+# robot's heading frame. Derived from `control.gait`, where the walking policy's trained command
+# ranges live (the one source of truth training uses), so the tracker can never drift from them.
+WALK_COMMAND_LIMITS: tuple[tuple[float, float], tuple[float, float], tuple[float, float]] = tuple(
+    (float(lo), float(hi)) for lo, hi in zip(COMMAND_LOW, COMMAND_HIGH, strict=True)
+)  # type: ignore[assignment]
 CRUISE_MPS = 0.35  # forward walking speed: well inside the trained range, steady steps
 SIDE_CRUISE_MPS = 0.2  # backing out, sidestepping: slower, the robot does not see behind it
 LOOKAHEAD_M = 0.25
