@@ -158,9 +158,15 @@ class SimServer:
 
 
 def build_sim(
-    scene: str, robot: str, seed: int, remove: tuple[str, ...] = (), off: tuple[str, ...] = (), randomize: dict | None = None
+    scene: str,
+    robot: str,
+    seed: int,
+    remove: tuple[str, ...] = (),
+    off: tuple[str, ...] = (),
+    randomize: dict | None = None,
+    start: str | None = None,
 ) -> SimWorld:
-    sim = SimWorld(build_world(scene, load_robot_spec(robot), remove=remove), seed=seed)
+    sim = SimWorld(build_world(scene, load_robot_spec(robot), remove=remove, start=start), seed=seed)
     for appliance in off:
         sim.appliances.switch(appliance, False)
     for line in perturbations.randomize(sim, randomize or {}, seed):
@@ -177,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--realtime", action="store_true", help="run at wall-clock rate with PUB state / SUB commands")
     p.add_argument("--state-endpoint", default="tcp://127.0.0.1:5556")
     p.add_argument("--command-endpoint", default="tcp://127.0.0.1:5557")
+    p.add_argument("--start", help="the scene site the robot starts at (default: the scene's default start)")
     p.add_argument("--remove", action="append", default=[], help="remove a scene object (repeatable)")
     p.add_argument("--off", action="append", default=[], help="switch an appliance off (repeatable)")
     p.add_argument("--video", help="write an MP4 clip of the run (rendered headless)")
@@ -189,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     from scenarios.world import SceneError
 
     try:
-        sim = build_sim(args.scene, args.robot, args.seed, tuple(args.remove), tuple(args.off), args.randomize)
+        sim = build_sim(args.scene, args.robot, args.seed, tuple(args.remove), tuple(args.off), args.randomize, args.start)
     except (SpecError, SceneError, KeyError, ValueError, TypeError) as exc:
         print(f"humanoid sim: {exc}", file=sys.stderr)
         return 2

@@ -37,7 +37,7 @@ class SimWorld:
         self,
         world: World,
         seed: int = 0,
-        robot_xy_yaw: tuple[float, float, float] = (0.0, 0.0, 0.0),
+        robot_xy_yaw: tuple[float, float, float] | None = None,  # None: the world's start pose
         watchdog: WatchdogConfig = WatchdogConfig(),
     ) -> None:
         self.world = world
