@@ -1,7 +1,8 @@
 """Symbolic planning: the kitchen's skills as PDDL actions, solved with pyperplan.
 
-The problem is generated from the world model's facts; pyperplan parses, grounds and
-searches it (greedy best-first with the FF heuristic by default). An appliance that is
+The problem is generated from the world model's facts, grounded by `planner/pddl_grounding.py`
+(the operators pyperplan's own grounding builds, without its cartesian product) and searched
+with pyperplan (greedy best-first with the FF heuristic by default). An appliance that is
 missing or off leaves its actions ungroundable, so the search finds another route (the
 kettle and instant coffee instead of the machine) with no special case here. The same
 grounded operators check any proposed plan step by step (`validate`) before anything moves.
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from pyperplan import grounding, search
+from pyperplan import search
 from pyperplan.heuristics.relaxation import hFFHeuristic
 from pyperplan.pddl.parser import Parser
 from pyperplan.pddl.pddl import Domain
@@ -24,6 +25,7 @@ from humanoid.contracts import Subgoal
 from planner.domain_config import DomainConfig, load_domain_config
 from planner.errors import PlanningError, PlanValidationError
 from planner.goal import Fact, Facts, Goal, category_text, format_fact
+from planner.pddl_grounding import Grounder
 
 # Object types of the domain, in the order the problem declares them; each comes from a unary
 # type fact of the world model, e.g. ("mug", "mug_red").
@@ -61,6 +63,7 @@ class SymbolicDomain:
         self.pddl: Domain = parser.parse_domain()
         self.predicates = frozenset(self.pddl.predicates)
         self.constants = frozenset(self.pddl.constants)
+        self._grounder = Grounder(self.pddl)
         self._search: Searcher = searcher or (lambda task, h: search.greedy_best_first_search(task, h))
         unknown = set(self.config.actions) ^ set(self.pddl.actions)
         if unknown:
@@ -80,26 +83,34 @@ class SymbolicDomain:
 
         `relevant_only` drops the things no plan for this goal needs (for search; a proposed
         plan is validated against the whole world)."""
-        goal = list(goal_facts)
-        keep = set(also_keep)
-        if relevant_only or keep:
-            facts = self._relevant(facts, goal, keep)
-        facts = facts | self._deliveries(facts, goal)
-        objects = {t: sorted(f[1] for f in facts if f[0] == t and len(f) == 2) for t in TYPES}
-        known = self.constants | {o for names in objects.values() for o in names}
-        init = sorted(f for f in facts if f[0] in self.predicates and all(a in known for a in f[1:]))
-        if self.config.tidy_hands:
-            goal += [("hand-free", h) for h in objects["hand"]]
-        missing = sorted({a for f in goal for a in f[1:] if a not in known})
-        if missing:
-            raise PlanningError(f"the goal names {missing}, which the observed world does not contain")
-        decl = " ".join(" ".join(names) + f" - {t}" for t, names in objects.items() if names)
+        objects, init, goal = self._problem(goal_facts, facts, relevant_only, also_keep)
+        by_type = {t: [o for o, ot in objects.items() if ot == t] for t in TYPES}
+        decl = " ".join(" ".join(names) + f" - {t}" for t, names in by_type.items() if names)
         return (
             f"(define (problem {self.config.name}-task) (:domain {self.pddl.name})\n"
             f" (:objects {decl})\n"
             f" (:init {' '.join(map(_fact_str, init))})\n"
             f" (:goal (and {' '.join(map(_fact_str, goal))})))\n"
         )
+
+    def _problem(
+        self, goal_facts: Iterable[Fact], facts: Facts, relevant_only: bool, also_keep: Iterable[str]
+    ) -> tuple[dict[str, str], list[Fact], list[Fact]]:
+        """The problem's objects (name -> type), initial facts and goal facts."""
+        goal = list(goal_facts)
+        keep = set(also_keep)
+        if relevant_only or keep:
+            facts = self._relevant(facts, goal, keep)
+        facts = facts | self._deliveries(facts, goal)
+        objects = {o: t for t in TYPES for o in sorted(f[1] for f in facts if f[0] == t and len(f) == 2)}
+        known = self.constants | set(objects)
+        init = sorted(f for f in facts if f[0] in self.predicates and all(a in known for a in f[1:]))
+        if self.config.tidy_hands:
+            goal += [("hand-free", h) for h, t in objects.items() if t == "hand"]
+        missing = sorted({a for f in goal for a in f[1:] if a not in known})
+        if missing:
+            raise PlanningError(f"the goal names {missing}, which the observed world does not contain")
+        return objects, init, goal
 
     def _relevant(self, facts: Facts, goal: Sequence[Fact], also_keep: set[str] | None = None) -> Facts:
         """Drop graspable things the goal does not name, that play no role and are not held.
@@ -127,15 +138,42 @@ class SymbolicDomain:
         return frozenset(out)
 
     def ground(
-        self, goal_facts: Iterable[Fact], facts: Facts, prune: bool = True, also_keep: Iterable[str] = ()
+        self,
+        goal_facts: Iterable[Fact],
+        facts: Facts,
+        prune: bool = True,
+        also_keep: Iterable[str] = (),
+        steps: Sequence[Subgoal] | None = None,
     ) -> Task:
-        parser = Parser(None)
-        parser.probInput = self.problem_pddl(goal_facts, facts, relevant_only=prune, also_keep=also_keep)
-        problem = parser.parse_problem(self.pddl, read_from_file=False)
-        task = grounding.ground(problem, remove_irrelevant_operators=prune)
-        # pyperplan grounds through sets; sorting makes the search (and the plan) the same on every run
-        task.operators.sort(key=lambda op: op.name)
-        return task
+        """The grounded task (pyperplan's `Task`, operators sorted by name) for `goal_facts` from `facts`.
+
+        `prune` drops the things and operators no plan for this goal needs (for search); `also_keep`
+        keeps those objects whatever the goal, and `steps` grounds only the operators that could
+        carry out these skill calls (both for validating a proposed plan)."""
+        objects, init, goal = self._problem(goal_facts, facts, prune, also_keep)
+        # pyperplan's parser reads every name in lower case; so does the task built here
+        return self._grounder.ground(
+            f"{self.config.name}-task",
+            {o.lower(): t for o, t in objects.items()},
+            (_fact_str(f).lower() for f in init),
+            (_fact_str(f).lower() for f in goal),
+            remove_irrelevant_operators=prune,
+            only=None if steps is None else self._step_actions(steps),
+        )
+
+    def _step_actions(self, steps: Sequence[Subgoal]) -> dict[str, list[dict[int, str]]]:
+        """For each action, the parameters the skill calls fix (a step's args name its parameters)."""
+        only: dict[str, list[dict[int, str]]] = {}
+        for sg in steps:
+            for b in self.config.actions_for_skill(sg.skill):
+                # other arguments (or ids that are not strings) match no operator anyway
+                if {a for a, _ in b.args} == set(sg.args) and all(
+                    isinstance(v, str) for v in sg.args.values()
+                ):
+                    fixed = {pos: sg.args[a] for a, pos in b.args}
+                    if fixed not in only.setdefault(b.action, []):
+                        only[b.action].append(fixed)
+        return only
 
     # ---- solving -------------------------------------------------------------------------
     def solve(self, goal: Goal, facts: Facts) -> SymbolicPlan:
@@ -200,7 +238,11 @@ class SymbolicDomain:
         named = {v for sg in plan for v in sg.args.values()} | {"__validate__"}
         # an action's hidden parameters (the mug under the spout) stand at a place the plan names
         named |= {f[1] for f in facts if f[0] == "at" and f[2] in named}
-        task = self.ground(goal_list, facts, prune=False, also_keep=named)
+        # Only the operators that could carry out one of the plan's steps are grounded (a step's
+        # skill and args fix the action and most of its parameters): the search below matches
+        # steps to nothing else, so the result is the same as with the whole grounded world, at a
+        # few percent of the cost. What no grounded operator mentions stays as it is (statics).
+        task = self.ground(goal_list, facts, prune=False, also_keep=named, steps=plan)
         by_skill: dict[str, list[tuple[Operator, dict[str, str]]]] = {}
         for op in task.operators:
             action, *params = _parse_atom(op.name)
