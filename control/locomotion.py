@@ -43,7 +43,8 @@ class WalkPolicyController:
         t0 = time.perf_counter()
         cmd, _ = clip_command(np.zeros(3) if command is None else command)
         # same order as training (control/train/walk_env.py): observe the clock, act, advance, reference
-        obs = self.io.build_observation(state, upper_ref, self.last_action, cmd, self.clock.observation())
+        # the policy sees the ramped command the reference is built from (control/gait.py)
+        obs = self.io.build_observation(state, upper_ref, self.last_action, self.clock.command, self.clock.observation())
         self.last_action = self.policy.act(obs)
         self.clock.advance(cmd)
         q = self.io.targets_from_action(self.last_action, upper_ref, self.clock.reference())

@@ -146,7 +146,7 @@ class RewardTerm:
 def default_rewards() -> tuple[RewardTerm, ...]:
     return (
         RewardTerm("track_lin_vel", r_track_lin_vel, 2.0, {"sigma": 0.05}),
-        RewardTerm("track_ang_vel", r_track_ang_vel, 1.0, {"sigma": 0.1}),
+        RewardTerm("track_ang_vel", r_track_ang_vel, 1.5, {"sigma": 0.1}),
         RewardTerm("alive", r_alive, 0.5),
         RewardTerm("upright", r_upright, -5.0),
         RewardTerm("base_height", r_base_height, 0.3, {"sigma": 0.05}),
@@ -174,6 +174,7 @@ class WalkEnvConfig:
     zero_command_prob: float = 0.2
     no_lateral_prob: float = 0.4  # navigation mostly walks forward and turns
     no_turn_prob: float = 0.3
+    turn_only_prob: float = 0.15  # turning on the spot: how navigation starts and ends a walk
     # pushes on pelvis/torso, arm motion and a hand payload, as in the standing env
     push_interval_s: tuple[float, float] = (3.0, 6.0)
     push_force_n: tuple[float, float] = (20.0, 80.0)
@@ -285,7 +286,8 @@ class WalkEnv:
         self.last_action = np.zeros((n, self.action_dim))
         self.upper_ref = np.tile(self.default_q, (n, 1))
         self.arm_goal = np.tile(self.default_q[self.upper_idx], (n, 1))
-        self.command = np.zeros((n, 3))
+        self.command = np.zeros((n, 3))  # the ramped command (gait.ramp_command) the robot follows now
+        self.target_command = np.zeros((n, 3))  # the order, as sampled
         self.next_command = np.zeros(n)
         self.phase = np.zeros(n)
         self.amplitude = np.zeros(n)
@@ -318,9 +320,11 @@ class WalkEnv:
                 cmd[1] = 0.0
             if rng.random() < cfg.no_turn_prob:
                 cmd[2] = 0.0
+            elif rng.random() < cfg.turn_only_prob:
+                cmd[:2] = 0.0
             if not gait.wants_motion(cmd):
                 cmd[:] = 0.0
-        self.command[i] = cmd
+        self.target_command[i] = cmd
         self.next_command[i] = self.t[i] * self.dt + rng.uniform(*cfg.command_interval_s)
 
     def _reset_env(self, i: int) -> None:
@@ -348,6 +352,7 @@ class WalkEnv:
         self.upper_ref[i] = self.default_q
         self.arm_goal[i] = self.default_q[self.upper_idx]
         self.phase[i], self.amplitude[i] = 0.0, 0.0
+        self.command[i] = 0.0
         self._sample_command(i)
         self.next_push[i] = rng.uniform(*cfg.push_interval_s)
         self.push_end[i] = 0.0
@@ -434,9 +439,10 @@ class WalkEnv:
         # curriculum: early on the stepping reference is shallower (the amplitude is observed, so
         # the policy knows); at difficulty 1 it is the full reference the runtime uses
         max_amp = 0.4 + 0.6 * self.difficulty
-        self.phase, self.amplitude = gait.advance_gait(self.phase, self.amplitude, gait.wants_motion(self.command), self.dt)
+        self.command = gait.ramp_command(self.command, self.target_command, self.dt)
+        self.phase, self.amplitude = gait.advance_gait(self.phase, self.amplitude, gait.wants_motion(self.target_command), self.dt)
         self.amplitude = np.minimum(self.amplitude, max_amp)
-        leg_ref = gait.leg_reference(self.phase, self.amplitude)
+        leg_ref = gait.leg_reference(self.phase, self.amplitude, self.command)
         q_target = self.io.targets_from_action(self.action, self.upper_ref, leg_ref)
         q_target = np.clip(q_target, self.safety.lower, self.safety.upper)
 

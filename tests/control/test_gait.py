@@ -50,3 +50,27 @@ def test_legs_alternate_and_the_sole_stays_flat():
         np.testing.assert_allclose(ref[:, base + 4], -(ref[:, base + 2] + ref[:, base + 3]), atol=1e-12)
     stance = gait.expected_stance(phases, np.ones_like(phases))
     assert np.all(stance.any(axis=1)), "at least one foot down at every phase"
+
+
+def test_the_command_shapes_the_step():
+    """At the end of its swing a leg is ahead for vx > 0, out to its side for vy, twisted for wz."""
+    end_left, end_right = np.array(0.5), np.array(0.0)  # phases where each leg's swing ends
+    fwd = gait.leg_reference(end_left, np.array(1.0), np.array([0.5, 0.0, 0.0]))
+    assert fwd[2] < -0.05 and fwd[8] > 0.05  # left hip flexed, right behind
+    np.testing.assert_allclose(fwd[4], -fwd[2], atol=1e-12)  # stance/swing sweep keeps the sole level
+    side = gait.leg_reference(end_left, np.array(1.0), np.array([0.0, 0.3, 0.0]))
+    assert side[1] > 0.03 and side[5] == -side[1]  # left leg out to the left, ankle keeps the sole flat
+    turn = gait.leg_reference(end_right, np.array(1.0), np.array([0.0, 0.0, 0.8]))
+    assert turn[6] > 0.1 and turn[0] < -0.1  # right leg twisted at its touch-down, left the other way
+    still = gait.leg_reference(end_left, np.array(0.0), np.array([0.5, 0.3, 0.8]))
+    assert np.all(still == 0.0)  # amplitude 0: no reference, whatever the command
+
+
+def test_a_changed_command_is_ramped_in():
+    clock = gait.GaitClock(dt=0.02)
+    for _ in range(100):
+        clock.advance(np.array([0.6, 0.0, 0.0]))
+    before = clock.reference()
+    clock.advance(np.array([-0.3, 0.0, 0.8]))  # an abrupt new order
+    assert np.abs(clock.reference() - before).max() < 0.1
+    np.testing.assert_allclose(clock.command, [0.58, 0.0, 0.04])
