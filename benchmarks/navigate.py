@@ -9,6 +9,13 @@ alone would do. Reported: success rate, path length / straight-line distance, pl
 median and p99, and the floor plan's build time.
 
     .venv/bin/python benchmarks/navigate.py [--rounds 3] [--json out.json]
+    .venv/bin/python benchmarks/navigate.py --walk [--walk-pairs N]   # also walk each pair, physically
+
+`--walk` then runs the `navigate` skill for real on every ordered pair (or the first N): the
+robot starts standing at the first station's stand pose in the simulated kitchen, the control
+loop runs the frozen standing and walking policies (in process, lockstep), and the skill
+plans, walks and stops at the second. Reported: success rate, arrival position and heading
+error, walking time (sim), sim time / wall time, falls.
 """
 
 from __future__ import annotations
@@ -52,6 +59,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--time-limit", type=float, default=1.0, help="OMPL time limit per query, s")
     ap.add_argument("--json", default="")
+    ap.add_argument("--walk", action="store_true", help="also walk every ordered pair with the trained policies")
+    ap.add_argument("--walk-pairs", type=int, default=0, help="walk only the first N ordered pairs (0: all)")
     args = ap.parse_args()
 
     spec = load_robot_spec()
@@ -135,9 +144,62 @@ def main() -> None:
     print(
         "\nsummary:", json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in summary.items()})
     )
+    walks = walk_pairs(world, stations, args.walk_pairs) if args.walk else []
+    if walks:
+        ok = [w for w in walks if w["succeeded"]]
+        walk_summary = {
+            "walks": len(walks),
+            "success": len(ok) / len(walks),
+            "falls": sum(w["reason"] == "safety_stop" for w in walks),
+            "arrival_error_m_median": percentile([w["arrival_error_m"] for w in ok], 50),
+            "arrival_error_m_max": max((w["arrival_error_m"] for w in ok), default=float("nan")),
+            "arrival_yaw_error_rad_median": percentile([w["arrival_yaw_error_rad"] for w in ok], 50),
+            "walk_time_s_median": percentile([w["sim_s"] for w in ok], 50),
+            "sim_over_wall": sum(w["sim_s"] for w in walks) / max(sum(w["wall_s"] for w in walks), 1e-9),
+        }
+        summary["walking"] = walk_summary
+        print("\nwalking:", json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in walk_summary.items()}))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"summary": summary, "rows": rows}, f, indent=1)
+            json.dump({"summary": summary, "rows": rows, "walks": walks}, f, indent=1)
+
+
+def walk_pairs(world, stations: dict[str, np.ndarray], limit: int) -> list[dict]:
+    """Walk between stations with the deployed controllers; one fresh simulator per walk."""
+    from control.locomotion import LocomotionController
+    from control.loop import ControlLoop
+    from humanoid.contracts import Subgoal
+
+    spec = world.robot
+    pairs = list(itertools.permutations(stations.items(), 2))
+    pairs = pairs[:limit] if limit else pairs
+    out = []
+    print()
+    for k, ((a, pa), (b, _)) in enumerate(pairs):
+        sim = SimWorld(world, robot_xy_yaw=tuple(pa))
+        ex = SkillExecutor(world, ControlLoop(spec, sim, LocomotionController(spec)))
+        t = time.perf_counter()
+        res = ex.run(Subgoal("navigate", {"place": b}))
+        wall = time.perf_counter() - t
+        o = res.observations
+        out.append(
+            {
+                "query": f"{a}->{b}",
+                "succeeded": res.succeeded,
+                "reason": res.reason.value if res.reason else None,
+                "message": res.message,
+                "arrival_error_m": o.get("arrival_error_m"),
+                "arrival_yaw_error_rad": o.get("arrival_yaw_error_rad"),
+                "path_length_m": o.get("path_length_m"),
+                "sim_s": res.sim_time_end - res.sim_time_start,
+                "wall_s": wall,
+            }
+        )
+        w = out[-1]
+        err = f"{w['arrival_error_m']:.3f} m / {w['arrival_yaw_error_rad']:.3f} rad" if res.succeeded else w["reason"]
+        print(f"walk {k + 1:2d}/{len(pairs)} {w['query']:34s} {'ok  ' if res.succeeded else 'FAIL'} {err} "
+              f"sim {w['sim_s']:5.1f} s wall {wall:5.1f} s {'' if res.succeeded else res.message[:90]}", flush=True)
+    return out
 
 
 if __name__ == "__main__":
