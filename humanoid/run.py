@@ -80,10 +80,13 @@ class _TracedControl:
 
 
 def can_walk(spec) -> bool:
-    """The robot can walk when the motion layer has `navigate` and the robot a walking policy."""
+    """Plans may walk when the motion layer has `navigate`, the robot a walking policy, and a person
+    has promoted walking for the product (`scenarios.world.WALKING_READY`): until then a far goal
+    is refused as before, while the policy and the skill are measured by the benchmarks."""
     from motion.skills import SKILLS
+    from scenarios.world import WALKING_READY
 
-    return "navigate" in SKILLS and "walk" in spec.policies
+    return WALKING_READY and "navigate" in SKILLS and "walk" in spec.policies
 
 
 class _SkillRunner:

@@ -33,6 +33,7 @@ LOOKAHEAD_M = 0.25
 TURN_IN_PLACE_RAD = 0.5  # heading error above which the robot stops and turns first
 RESUME_WALK_RAD = 0.25  # ... and below which it walks again (hysteresis: no dithering)
 K_YAW = 1.5  # rad/s per rad of heading error
+MAX_TURN_RADPS = 0.5  # the policy turns well up to here; at its 0.8 limit it stumbled sideways (walk_v1)
 MIN_TURN_RADPS = 0.15  # a turn command smaller than this may not make the policy step at all
 K_SLOW = 0.8  # 1/s: speed = K_SLOW * distance left, so the robot slows over the last ~0.4 m
 MIN_SPEED_MPS = 0.06  # ... but not below this, or it creeps (the policy's dead band)
@@ -167,6 +168,8 @@ class PathTracker:
         return float(np.sign(e) * max(abs(w), MIN_TURN_RADPS)) if abs(e) > 0.02 else w
 
     def _cmd(self, v: np.ndarray, phase: str, remaining: float, cross: float, e: float) -> TrackerCommand:
+        v = np.asarray(v, dtype=np.float64).copy()
+        v[2] = float(np.clip(v[2], -MAX_TURN_RADPS, MAX_TURN_RADPS))
         return TrackerCommand(clip_command(v), phase, float(self.s[self.k]), remaining, cross, float(e))
 
 
