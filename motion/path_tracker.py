@@ -27,16 +27,16 @@ from control.gait import COMMAND_HIGH, COMMAND_LOW
 WALK_COMMAND_LIMITS: tuple[tuple[float, float], tuple[float, float], tuple[float, float]] = tuple(
     (float(lo), float(hi)) for lo, hi in zip(COMMAND_LOW, COMMAND_HIGH, strict=True)
 )  # type: ignore[assignment]
-CRUISE_MPS = 0.35  # forward walking speed: well inside the trained range, steady steps
+CRUISE_MPS = 0.25  # forward walking speed: walk_v1 tracks it best (faster, its heading wanders)
 SIDE_CRUISE_MPS = 0.2  # backing out, sidestepping: slower, the robot does not see behind it
 LOOKAHEAD_M = 0.25
 TURN_IN_PLACE_RAD = 0.5  # heading error above which the robot stops and turns first
 RESUME_WALK_RAD = 0.25  # ... and below which it walks again (hysteresis: no dithering)
-K_YAW = 1.5  # rad/s per rad of heading error
-MAX_TURN_RADPS = 0.5  # the policy turns well up to here; at its 0.8 limit it stumbled sideways (walk_v1)
+K_YAW = 0.8  # rad/s per rad of heading error (1.5 made walk_v1's heading oscillate)
+MAX_TURN_RADPS = 0.4  # walk_v1 turns steadily up to here; at 0.8 it stumbled sideways and fell
 MIN_TURN_RADPS = 0.15  # a turn command smaller than this may not make the policy step at all
 K_SLOW = 0.8  # 1/s: speed = K_SLOW * distance left, so the robot slows over the last ~0.4 m
-MIN_SPEED_MPS = 0.06  # ... but not below this, or it creeps (the policy's dead band)
+MIN_SPEED_MPS = 0.10  # ... but not below this: slower, walk_v1 steps without getting anywhere
 ARRIVAL_POS_M = 0.10  # arrived: pelvis within 10 cm of the goal (the arm skills servo the rest)
 ARRIVAL_YAW_RAD = 0.15  # ... and heading within ~9 deg of the goal's
 FINAL_POS_M = 0.04  # the walk phase ends this close to the goal; the final turn corrects drift

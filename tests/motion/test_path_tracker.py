@@ -9,6 +9,7 @@ import pytest
 from motion.path_tracker import (
     ARRIVAL_POS_M,
     ARRIVAL_YAW_RAD,
+    CRUISE_MPS,
     WALK_COMMAND_LIMITS,
     PathTracker,
     arrival_error,
@@ -79,7 +80,7 @@ def test_slows_down_near_the_goal():
     _, _, log = integrate(PathTracker(path), np.array([0.0, 0.0, 0.0]))
     cruise = max(c.velocity[0] for _, c in log)
     near = [c.velocity[0] for p, c in log if c.phase == "walk" and 2.0 - p[0] < 0.15]
-    assert cruise == pytest.approx(0.35) and near and max(near) < 0.5 * cruise
+    assert cruise == pytest.approx(CRUISE_MPS) and near and max(near) < 0.6 * cruise
 
 
 def test_clip_keeps_the_direction_of_travel():
