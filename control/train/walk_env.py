@@ -19,7 +19,6 @@ from `control.safety`, exactly as the runtime computes them.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import mujoco
@@ -29,7 +28,7 @@ from mujoco import rollout
 from control import gait
 from control.observation import PolicyIO, projected_gravity, tilt_from_gravity
 from control.safety import SafetyMonitor, is_fallen
-from control.train.env import build_training_model
+from control.train.env import RewardTerm, build_training_model  # one reward-term type for every env
 from humanoid.robot_spec import RobotSpec
 
 STATE_SPEC = mujoco.mjtState.mjSTATE_FULLPHYSICS
@@ -133,14 +132,6 @@ def r_stand_still(v: WalkView) -> np.ndarray:
 
 def r_fall(v: WalkView) -> np.ndarray:
     return v.fallen.astype(np.float64)
-
-
-@dataclass(frozen=True)
-class RewardTerm:
-    name: str
-    fn: Callable[..., np.ndarray]
-    weight: float
-    params: dict[str, float] = field(default_factory=dict)
 
 
 def default_rewards() -> tuple[RewardTerm, ...]:
