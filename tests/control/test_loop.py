@@ -91,7 +91,7 @@ def test_control_process_drops_garbage_and_keeps_serving(tmp_path):
     try:
         probe = LockstepSimClient(sim_ep, timeout_s=1.0)
         wait_until(lambda: probe.request("ping").ok, 60, [sim], "starting the simulator")
-        wait_until(lambda: ControlClient(ctl_ep, timeout_s=1.0).info()["leg_controller"] == "policy:stand", 60, [sim, ctl], "starting control")
+        wait_until(lambda: ControlClient(ctl_ep, timeout_s=1.0).info()["leg_controller"] == "policy:stand+policy:walk", 60, [sim, ctl], "starting control")
         raw = RpcClient(ctl_ep, "control", 2.0)
         reply = decode(raw.call_raw(b"\xde\xad\xbe\xef"))
         assert isinstance(reply, Reply) and not reply.ok and "malformed message dropped" in reply.error
