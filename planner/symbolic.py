@@ -324,7 +324,7 @@ class SymbolicDomain:
         station_of = {f[1]: f[2] for f in facts if f[0] == "station-of"}
         here = next((f[1] for f in facts if f[0] == "robot-at"), "nowhere")
         walks = ("can-walk",) in facts
-        no_walking = "walking is not supported yet: no navigate skill or no walking policy"
+        no_walking = "walking is not supported yet: no navigate skill, no walking policy, or walking not promoted (WALKING_READY)"
 
         def out_of_reach(place: str) -> str | None:
             """Why the robot cannot act at `place`, or None when it can (here or by walking)."""

@@ -150,7 +150,7 @@ class NoWalkingRunner(SymbolicRunner):
 
 def test_no_plan_is_reported(kitchen_obs):
     out, events = _run("bring me the coke", NoWalkingRunner(kitchen_obs))
-    assert not out.success and "out of reach" in out.message and "no navigate skill or no walking policy" in out.message
+    assert not out.success and "out of reach" in out.message and "walking is not supported yet" in out.message
     assert events.kinds() == ["command", "goal", "failed"]
 
 
