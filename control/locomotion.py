@@ -90,7 +90,7 @@ class LocomotionController:
             if self._still_s >= SETTLE_S:
                 self._hand_over("stand")
         active = self.walk if self.mode == "walk" else self.stand
-        q = active.targets(state, upper_ref, cmd) if active is self.walk else active.targets(state, upper_ref)
+        q = active.targets(state, upper_ref, cmd)
         self.last_latency_s = active.last_latency_s
         if self._blend_left > 0.0 and self._blend_from is not None:
             a = 1.0 - self._blend_left / BLEND_S

@@ -161,6 +161,71 @@ def build_training_model(
     return ms.compile()
 
 
+@dataclass(frozen=True)
+class TrainingRobot:
+    """The robot's addresses and ids in a training model, shared by the standing and walking envs."""
+
+    qadr: np.ndarray  # qpos addresses of the actuated joints, wire order
+    dadr: np.ndarray  # qvel addresses of the same
+    foot_bodies: np.ndarray  # (left, right)
+    friction_geoms: np.ndarray  # the floor and the soles: their friction is randomised
+    hand_bodies: np.ndarray  # (left, right): one carries the payload
+    hand_mass: np.ndarray  # their masses without payload
+
+    @classmethod
+    def of(cls, model: mujoco.MjModel, spec: RobotSpec) -> TrainingRobot:
+        jids = [model.joint(j).id for j in spec.joint_names]
+        feet = np.array([model.body(spec.feet[s]).id for s in ("left", "right")])
+        foot_geoms = [g for g in range(model.ngeom) if model.geom_bodyid[g] in set(feet.tolist())]
+        hands = np.array([model.body(spec.end_effectors[s].hand_body).id for s in ("left", "right")])
+        return cls(
+            qadr=np.array([model.jnt_qposadr[j] for j in jids]),
+            dadr=np.array([model.jnt_dofadr[j] for j in jids]),
+            foot_bodies=feet,
+            friction_geoms=np.array([model.geom("floor").id, *foot_geoms]),
+            hand_bodies=hands,
+            hand_mass=model.body_mass[hands].copy(),
+        )
+
+
+def place_robot(
+    m: mujoco.MjModel,
+    d: mujoco.MjData,
+    spec: RobotSpec,
+    robot: TrainingRobot,
+    rng: np.random.Generator,
+    *,
+    joint_noise: float,
+    friction: tuple[float, float],
+    payload_kg: tuple[float, float],
+    yaw: float = 0.0,
+) -> tuple[float, float]:
+    """Start an episode: the robot in its default pose (plus noise) at `yaw`, soles on the floor,
+    floor/sole friction and a payload on one hand drawn from their ranges; returns both draws."""
+    mujoco.mj_resetData(m, d)
+    d.qpos[2] = spec.base_height
+    d.qpos[3:7] = (np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2))
+    q0 = spec.default_q + rng.uniform(-1, 1, spec.n_joints) * joint_noise
+    d.qpos[robot.qadr] = np.clip(q0, spec.q_lower, spec.q_upper)
+    mu = rng.uniform(*friction)
+    m.geom_friction[robot.friction_geoms, 0] = mu
+    payload = rng.uniform(*payload_kg)
+    m.body_mass[robot.hand_bodies] = robot.hand_mass
+    m.body_mass[robot.hand_bodies[rng.integers(2)]] += payload
+    mujoco.mj_forward(m, d)
+    # settle the feet onto the floor so episodes start in contact
+    d.qpos[2] -= float(np.min(d.xpos[robot.foot_bodies, 2])) - 0.06
+    mujoco.mj_forward(m, d)
+    return mu, payload
+
+
+def arm_reference_range(spec: RobotSpec, upper_idx: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Random arm/gripper targets stay inside this central `fraction` of each joint range."""
+    lo, hi = spec.q_lower[upper_idx], spec.q_upper[upper_idx]
+    mid, half = (lo + hi) / 2, (hi - lo) / 2 * fraction
+    return mid - half, mid + half
+
+
 def _min_jerk(tau: np.ndarray) -> np.ndarray:
     return tau**3 * (10.0 - 15.0 * tau + 6.0 * tau**2)
 
@@ -178,9 +243,8 @@ class StandEnv:
         base = build_training_model(spec)
         self.models = [copy.deepcopy(base) for _ in range(n)]
         self.datas = [mujoco.MjData(m) for m in self.models]
-        jids = [base.joint(j).id for j in spec.joint_names]
-        self.qadr = np.array([base.jnt_qposadr[j] for j in jids])
-        self.dadr = np.array([base.jnt_dofadr[j] for j in jids])
+        self.robot = TrainingRobot.of(base, spec)
+        self.qadr, self.dadr, self.foot_bodies = self.robot.qadr, self.robot.dadr, self.robot.foot_bodies
         self.substeps = spec.substeps
         self.dt = spec.physics_dt * self.substeps
         self.max_steps = int(round(self.cfg.episode_s / self.dt))
@@ -190,18 +254,9 @@ class StandEnv:
         self.obs_dim, self.action_dim = self.io.obs_dim, self.io.action_dim
         self.priv_dim = 13
 
-        self.floor_geom = base.geom("floor").id
-        self.foot_bodies = np.array([base.body(spec.feet[s]).id for s in ("left", "right")])
-        foot_geoms = [g for g in range(base.ngeom) if base.geom_bodyid[g] in set(self.foot_bodies.tolist())]
-        self.friction_geoms = np.array([self.floor_geom, *foot_geoms])
-        self.hand_bodies = np.array([base.body(spec.end_effectors[s].hand_body).id for s in ("left", "right")])
-        self.hand_mass = base.body_mass[self.hand_bodies].copy()
         self.push_body_ids = np.array([base.body(b).id for b in self.cfg.push_bodies])
 
-        frac = self.cfg.arm_range_fraction
-        lo, hi = spec.q_lower[self.upper_idx], spec.q_upper[self.upper_idx]
-        mid, half = (lo + hi) / 2, (hi - lo) / 2 * frac
-        self.ref_lo, self.ref_hi = mid - half, mid + half
+        self.ref_lo, self.ref_hi = arm_reference_range(spec, self.upper_idx, self.cfg.arm_range_fraction)
 
         self.difficulty = self.cfg.difficulty
         nu = len(self.upper_idx)
@@ -268,21 +323,10 @@ class StandEnv:
 
     def _reset_env(self, i: int) -> None:
         cfg, rng, m, d = self.cfg, self.rng, self.models[i], self.datas[i]
-        mujoco.mj_resetData(m, d)
-        d.qpos[2] = self.spec.base_height
-        d.qpos[3:7] = (1.0, 0.0, 0.0, 0.0)
-        d.qpos[self.qadr] = self.default_q + rng.uniform(-1, 1, self.spec.n_joints) * cfg.init_joint_noise
-        d.qpos[self.qadr] = np.clip(d.qpos[self.qadr], self.spec.q_lower, self.spec.q_upper)
-        self.friction[i] = rng.uniform(*cfg.floor_friction)
-        m.geom_friction[self.friction_geoms, 0] = self.friction[i]
-        self.payload[i] = rng.uniform(*cfg.payload_kg)
-        m.body_mass[self.hand_bodies] = self.hand_mass
-        m.body_mass[self.hand_bodies[rng.integers(2)]] += self.payload[i]
-        mujoco.mj_forward(m, d)
-        # settle the feet onto the floor so episodes start in contact
-        d.qpos[2] -= float(np.min(d.xpos[self.foot_bodies, 2])) - 0.06
-        mujoco.mj_forward(m, d)
-
+        self.friction[i], self.payload[i] = place_robot(
+            m, d, self.spec, self.robot, rng,
+            joint_noise=cfg.init_joint_noise, friction=cfg.floor_friction, payload_kg=cfg.payload_kg,
+        )
         self.t[i] = 0
         self.action[i] = 0.0
         self.last_action[i] = 0.0

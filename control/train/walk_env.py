@@ -28,7 +28,13 @@ from mujoco import rollout
 from control import gait
 from control.observation import PolicyIO, projected_gravity, tilt_from_gravity
 from control.safety import SafetyMonitor, is_fallen
-from control.train.env import RewardTerm, build_training_model  # one reward-term type for every env
+from control.train.env import (
+    RewardTerm,
+    TrainingRobot,
+    arm_reference_range,
+    build_training_model,
+    place_robot,
+)
 from humanoid.robot_spec import RobotSpec
 
 STATE_SPEC = mujoco.mjtState.mjSTATE_FULLPHYSICS
@@ -233,9 +239,9 @@ class WalkEnv:
         self.datas = [mujoco.MjData(m) for m in self.models]
         self._thread_datas = [mujoco.MjData(base) for _ in range(self.cfg.threads)]
         self._rollout = rollout.Rollout(nthread=self.cfg.threads)
+        self.robot = TrainingRobot.of(base, spec)
+        self.qadr, self.dadr = self.robot.qadr, self.robot.dadr
         jids = [base.joint(j).id for j in spec.joint_names]
-        self.qadr = np.array([base.jnt_qposadr[j] for j in jids])
-        self.dadr = np.array([base.jnt_dofadr[j] for j in jids])
         jnt_of_act = base.actuator_trnid[:, 0]
         self.act_of_joint = np.array([int(np.flatnonzero(jnt_of_act == j)[0]) for j in jids])
         self.substeps = spec.substeps
@@ -257,19 +263,10 @@ class WalkEnv:
             self._sens[name] = slice(base.sensor_adr[sid], base.sensor_adr[sid] + base.sensor_dim[sid])
         # torques: actuator forces are not in the state; recomputed from the PD law below
 
-        self.floor_geom = base.geom("floor").id
-        self.foot_bodies = np.array([base.body(spec.feet[s]).id for s in ("left", "right")])
-        foot_geoms = [g for g in range(base.ngeom) if base.geom_bodyid[g] in set(self.foot_bodies.tolist())]
-        self.friction_geoms = np.array([self.floor_geom, *foot_geoms])
-        self.hand_bodies = np.array([base.body(spec.end_effectors[s].hand_body).id for s in ("left", "right")])
-        self.hand_mass = base.body_mass[self.hand_bodies].copy()
         self.push_body_ids = np.array([base.body(b).id for b in ("pelvis", "torso")])
         self.nbody = base.nbody
 
-        frac = self.cfg.arm_range_fraction
-        lo, hi = spec.q_lower[self.upper_idx], spec.q_upper[self.upper_idx]
-        mid, half = (lo + hi) / 2, (hi - lo) / 2 * frac
-        self.ref_lo, self.ref_hi = mid - half, mid + half
+        self.ref_lo, self.ref_hi = arm_reference_range(spec, self.upper_idx, self.cfg.arm_range_fraction)
 
         self.difficulty = self.cfg.difficulty
         self.t = np.zeros(n, dtype=np.int64)
@@ -320,20 +317,11 @@ class WalkEnv:
 
     def _reset_env(self, i: int) -> None:
         cfg, rng, m, d = self.cfg, self.rng, self.models[i], self.datas[i]
-        mujoco.mj_resetData(m, d)
-        d.qpos[2] = self.spec.base_height
         yaw = rng.uniform(-np.pi, np.pi)
-        d.qpos[3:7] = (np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2))
-        q0 = self.default_q + rng.uniform(-1, 1, self.spec.n_joints) * cfg.init_joint_noise
-        d.qpos[self.qadr] = np.clip(q0, self.spec.q_lower, self.spec.q_upper)
-        self.friction[i] = rng.uniform(*cfg.floor_friction)
-        m.geom_friction[self.friction_geoms, 0] = self.friction[i]
-        self.payload[i] = rng.uniform(*cfg.payload_kg)
-        m.body_mass[self.hand_bodies] = self.hand_mass
-        m.body_mass[self.hand_bodies[rng.integers(2)]] += self.payload[i]
-        mujoco.mj_forward(m, d)
-        d.qpos[2] -= float(np.min(d.xpos[self.foot_bodies, 2])) - 0.06  # soles on the floor
-        mujoco.mj_forward(m, d)
+        self.friction[i], self.payload[i] = place_robot(
+            m, d, self.spec, self.robot, rng,
+            joint_noise=cfg.init_joint_noise, friction=cfg.floor_friction, payload_kg=cfg.payload_kg, yaw=yaw,
+        )
         mujoco.mj_getState(m, d, self.state[i], STATE_SPEC)
         self.sensordata[i] = d.sensordata
 
