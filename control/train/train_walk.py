@@ -172,7 +172,7 @@ def evaluate(spec: RobotSpec, act_fn, episodes: int, seconds: float, seed: int, 
             v = info["base_vel"]
             sq_v += float(np.square(cmd[moving, :2] - v[moving, :2]).sum())
             n_v += int(moving.sum())
-            w = np.stack([env.sensordata[:, env._sens["imu_gyro"]][:, 2]], axis=1)[:, 0]
+            w = env.sensordata[:, env._sens["imu_gyro"]][:, 2]  # yaw rate, base frame
             sq_w += float(np.square(cmd[moving, 2] - w[moving]).sum())
             n_w += int(moving.sum())
             still_speed += float(np.linalg.norm(v[still, :2], axis=1).sum())
