@@ -77,8 +77,8 @@ class FrozenPolicy:
 
     @classmethod
     def from_spec(cls, spec: RobotSpec, name: str = "stand") -> FrozenPolicy:
-        """Load the policy `name` listed in the robot's manifest."""
-        return cls(spec.policy(name), PolicyIO(spec))
+        """Load the policy `name` listed in the robot's manifest; `walk` uses the walking layout."""
+        return cls(spec.policy(name), PolicyIO(spec, kind="walk" if name == "walk" else "stand"))
 
     def _check_shapes(self, path: Path) -> None:
         inputs, outputs = self._session.get_inputs(), self._session.get_outputs()

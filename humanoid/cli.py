@@ -107,9 +107,7 @@ def cmd_run(args) -> int:
     spec = load_robot_spec(sc.robot)
     FrozenPolicy.from_spec(spec, "stand")
     if "walk" in spec.policies:
-        from control.observation import PolicyIO
-
-        FrozenPolicy(spec.policy("walk"), PolicyIO(spec, kind="walk"))
+        FrozenPolicy.from_spec(spec, "walk")
     if args.approve:  # every plan and re-plan waits for the operator (planner/supervision.py)
         from planner import supervision
 

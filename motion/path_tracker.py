@@ -107,6 +107,7 @@ class PathTracker:
         self.goal = self.points[-1]
         self.k = 0  # index of the nearest point; never goes back
         self.turning = False
+        self.turn_sign = 0.0  # direction of the turn in progress: kept near +-pi, see step()
         self.final = False
 
     @property
@@ -142,7 +143,13 @@ class PathTracker:
             return self._cmd(v, "final_turn", remaining, cross, e)
 
         e = wrap(float(self.points[self.k, 2]) - yaw)
+        if self.turning and np.sign(e) != self.turn_sign and abs(e) > np.pi / 2:
+            # near +-pi the wrapped error flips sign as the robot sways; reversing the turn each
+            # time made the robot rock on the spot and fall: finish the turn the way it started
+            e += 2.0 * np.pi * self.turn_sign
         if abs(e) > TURN_IN_PLACE_RAD:
+            if not self.turning:
+                self.turn_sign = float(np.sign(e))
             self.turning = True
         elif abs(e) < RESUME_WALK_RAD:
             self.turning = False

@@ -168,7 +168,16 @@ class WalkEnvConfig:
     threads: int = 2
     # commands: resampled every few seconds; some episodes and segments ask to stand still
     command_interval_s: tuple[float, float] = (3.0, 6.0)
+    # the path tracker changes its command every 0.1 s and walks in short bursts (backing out of a
+    # station for 0.7 s, a final turn): some segments are that short
+    short_interval_prob: float = 0.3
+    short_interval_s: tuple[float, float] = (0.4, 1.5)
     zero_command_prob: float = 0.2
+    # commands shaped like `motion.path_tracker`'s: walk forward slowly, back out, turn on the
+    # spot; the rest are uniform over the trained ranges (the benchmark's distribution)
+    nav_command_prob: float = 0.35
+    nav_vx: tuple[float, float] = (-0.2, 0.35)
+    nav_wz: tuple[float, float] = (-0.5, 0.5)
     no_lateral_prob: float = 0.4  # navigation mostly walks forward and turns
     no_turn_prob: float = 0.3
     turn_only_prob: float = 0.15  # turning on the spot: how navigation starts and ends a walk
@@ -178,6 +187,9 @@ class WalkEnvConfig:
     push_duration_s: tuple[float, float] = (0.1, 0.2)
     arm_change_prob: float = 0.01  # per control period: arms move to a new random pose
     arm_range_fraction: float = 0.5
+    # grippers: the product walks with them open (the default) or closed on a carried object;
+    # a finger reference the policy never saw made walk_v1 fall on its first station walk
+    gripper_open_prob: float = 0.6
     payload_kg: tuple[float, float] = (0.0, 0.5)
     floor_friction: tuple[float, float] = (0.6, 1.2)
     init_joint_noise: float = 0.03
@@ -267,6 +279,10 @@ class WalkEnv:
         self.nbody = base.nbody
 
         self.ref_lo, self.ref_hi = arm_reference_range(spec, self.upper_idx, self.cfg.arm_range_fraction)
+        fingers = set(spec.indices(("left_gripper", "right_gripper")).tolist())
+        self.finger_idx = np.array([k for k, j in enumerate(self.upper_idx) if j in fingers])
+        self.finger_lo = spec.q_lower[self.upper_idx[self.finger_idx]]
+        self.finger_hi = spec.q_upper[self.upper_idx[self.finger_idx]]
 
         self.difficulty = self.cfg.difficulty
         self.t = np.zeros(n, dtype=np.int64)
@@ -299,10 +315,16 @@ class WalkEnv:
 
     def _sample_command(self, i: int) -> None:
         cfg, rng = self.cfg, self.rng
+        scale = 0.3 + 0.7 * self.difficulty
         if rng.random() < cfg.zero_command_prob:
             cmd = np.zeros(3)
+        elif rng.random() < cfg.nav_command_prob:
+            cmd = np.array([rng.uniform(*cfg.nav_vx), 0.0, rng.uniform(*cfg.nav_wz)]) * scale
+            if rng.random() < 0.4:  # walk straight, or turn on the spot
+                cmd[2 if rng.random() < 0.5 else 0] = 0.0
+            if not gait.wants_motion(cmd):
+                cmd[:] = 0.0
         else:
-            scale = 0.3 + 0.7 * self.difficulty
             cmd = rng.uniform(gait.COMMAND_LOW, gait.COMMAND_HIGH) * scale
             if rng.random() < cfg.no_lateral_prob:
                 cmd[1] = 0.0
@@ -313,7 +335,8 @@ class WalkEnv:
             if not gait.wants_motion(cmd):
                 cmd[:] = 0.0
         self.target_command[i] = cmd
-        self.next_command[i] = self.t[i] * self.dt + rng.uniform(*cfg.command_interval_s)
+        interval = cfg.short_interval_s if rng.random() < cfg.short_interval_prob else cfg.command_interval_s
+        self.next_command[i] = self.t[i] * self.dt + rng.uniform(*interval)
 
     def _reset_env(self, i: int) -> None:
         cfg, rng, m, d = self.cfg, self.rng, self.models[i], self.datas[i]
@@ -330,6 +353,8 @@ class WalkEnv:
         self.last_action[i] = 0.0
         self.upper_ref[i] = self.default_q
         self.arm_goal[i] = self.default_q[self.upper_idx]
+        self.arm_goal[i, self.finger_idx] = self._gripper_targets()
+        self.upper_ref[i, self.upper_idx[self.finger_idx]] = self.arm_goal[i, self.finger_idx]
         self.phase[i], self.amplitude[i] = 0.0, 0.0
         self.command[i] = 0.0
         self._sample_command(i)
@@ -344,6 +369,13 @@ class WalkEnv:
         for i in range(self.num_envs):
             self._reset_env(i)
         return self._obs(self._read())
+
+    def _gripper_targets(self) -> np.ndarray:
+        """Both grippers' finger references: open, or closed on an object (anywhere in range)."""
+        lo, hi = self.finger_lo, self.finger_hi
+        if self.rng.random() < self.cfg.gripper_open_prob:
+            return hi.copy()
+        return self.rng.uniform(lo, hi) if self.rng.random() < 0.5 else lo.copy()
 
     # --- state access ------------------------------------------------------------------------
 
@@ -398,6 +430,7 @@ class WalkEnv:
         for i in np.flatnonzero(rng.random(self.num_envs) < cfg.arm_change_prob):
             home = self.default_q[self.upper_idx]
             self.arm_goal[i] = home + (rng.uniform(self.ref_lo, self.ref_hi) - home) * reach
+            self.arm_goal[i, self.finger_idx] = self._gripper_targets()
         cur = self.upper_ref[:, self.upper_idx]
         self.upper_ref[:, self.upper_idx] = cur + np.clip(self.arm_goal - cur, -self.dt, self.dt)
         for i in np.flatnonzero(now >= self.next_push):

@@ -73,3 +73,10 @@ def test_no_torch_in_the_runtime_path():
     control = Path(__file__).resolve().parents[2] / "control"
     for py in control.glob("*.py"):
         assert "import torch" not in py.read_text(), f"{py} imports torch; only control/train/ may"
+
+
+def test_shipped_policies_load_by_name_with_their_own_layout(spec):
+    """`from_spec` picks the layout from the policy's name: the walking policy has its own."""
+    stand, walk = FrozenPolicy.from_spec(spec, "stand"), FrozenPolicy.from_spec(spec, "walk")
+    assert stand.io.kind == "stand" and walk.io.kind == "walk"
+    assert walk.act(np.zeros(walk.io.obs_dim, dtype=np.float32)).shape == (walk.io.action_dim,)

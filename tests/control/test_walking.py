@@ -52,6 +52,26 @@ def test_training_env_observation_is_the_runtime_observation(spec, make_state):
         env.close()
 
 
+def test_training_walks_with_the_grippers_as_the_product_uses_them(spec):
+    """The product walks with the grippers open (the default) or closed on a mug: the training
+    env must show the policy both finger references, or it sees them first in the kitchen."""
+    env = WalkEnv(spec, WalkEnvConfig(num_envs=16, threads=1, arm_change_prob=0.5), seed=1)
+    fingers = spec.indices(("left_gripper", "right_gripper"))
+    seen = []
+    try:
+        env.reset()
+        seen.append(env.upper_ref[:, fingers].copy())
+        for _ in range(5):
+            env.step(np.zeros((16, env.action_dim)))
+            seen.append(env.upper_ref[:, fingers].copy())
+    finally:
+        env.close()
+    refs = np.concatenate(seen)
+    assert np.all(refs >= spec.q_lower[fingers] - 1e-9) and np.all(refs <= spec.q_upper[fingers] + 1e-9)
+    assert np.isclose(refs, spec.q_upper[fingers]).all(axis=1).mean() > 0.3  # open, as the product starts
+    assert np.isclose(refs, spec.q_lower[fingers]).all(axis=1).any()  # closed
+
+
 def test_walk_policy_of_the_wrong_layout_refuses_to_load(spec, tmp_path):
     stand = spec.policy("stand")  # a 99-input standing policy offered as the 104-input walker
     with pytest.raises(PolicyShapeError, match="observation size 104"):

@@ -68,6 +68,22 @@ def test_backs_out_without_turning_and_turns_in_place_at_a_junction():
     assert turns and all(np.allclose(c.velocity[:2], 0.0) for c in turns)
 
 
+def test_a_turn_near_half_a_circle_keeps_its_direction_as_the_robot_sways():
+    """A path leaving backwards needs a ~180 deg turn; the wrapped heading error flips sign as
+    the robot sways about +-pi, and reversing the turn each time rocked walk_v1 until it fell."""
+    path = np.column_stack([np.linspace(0.0, -2.0, 41), np.zeros(41), np.full(41, np.pi)])
+    tracker = PathTracker(path)
+    first = tracker.step(np.array([0.0, 0.0, 0.05]))  # error pi - 0.05: turn left
+    assert first.phase == "turn" and first.velocity[2] > 0
+    for sway in (-0.05, 0.08, -0.1, 0.3):  # now just past pi the other way: keep turning left
+        cmd = tracker.step(np.array([0.0, 0.0, sway]))
+        assert cmd.phase == "turn" and cmd.velocity[2] > 0
+    # most of the way round, it stays a left turn and ends on the path's heading
+    cmd = tracker.step(np.array([0.0, 0.0, np.pi - 0.4]))
+    assert cmd.velocity[2] > 0
+    assert tracker.step(np.array([0.0, 0.0, np.pi - 0.1])).phase == "walk"
+
+
 def test_final_turn_to_the_goal_heading():
     path = np.array([[0.0, 0.0, 0.0], [0.5, 0.0, 0.0], [0.5, 0.0, 1.2]])  # walk, then face left
     pose, _, log = integrate(PathTracker(path), np.array([0.0, 0.0, 0.0]))
