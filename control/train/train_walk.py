@@ -204,6 +204,7 @@ def reference_only_act_fn(action_dim: int):
 def write_model_card(
     path: Path, *, name: str, command: str, seed: int, result: TrainResult, sha256: str, io: PolicyIO,
     env_cfg: WalkEnvConfig, ppo_cfg: PPOConfig, evals: list[tuple[str, WalkEval]], eval_seed: int,
+    resumed_from: Path | None = None,
 ) -> None:
     rows = "\n".join(
         f"| {label} | {e.fall_rate:.2f} | {e.track_rms:.3f} | {e.yaw_rate_rms:.3f} | {e.stand_drift_m_s:.3f} | {e.sim_over_wall:.1f} |"
@@ -230,7 +231,7 @@ Loaded read-only by `control.policy.FrozenPolicy`, which checks the sha256 below
   (the runtime clips anything outside and logs it)
 
 ## How it was made
-- command: `{command}`
+- command: `{command}`{_resume_note(resumed_from)}
 - seed: {seed}; env steps: {result.env_steps} ({result.iterations} PPO iterations); training wall time:
   {result.wall_s / 60:.1f} min; curriculum difficulty reached: {result.final_difficulty:.2f}
 - hardware: {_cpu_name()}, {env_cfg.threads} MuJoCo rollout threads, 1 torch thread, no GPU;
@@ -283,6 +284,16 @@ arms and grippers follow `upper_ref`. PD on the robot side (manifest gains), pol
     path.write_text(text)
 
 
+def _resume_note(resumed_from: Path | None) -> str:
+    if resumed_from is None:
+        return ""
+    return (
+        f"\n- continued from the checkpoint `{resumed_from}`: reproducing this file means first running the command\n"
+        "  that wrote that checkpoint (see the card of the policy it ended), then this one; the env steps and\n"
+        "  iterations below count both runs, the wall time this run only"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, required=True, help="environment steps (policy periods) to train for")
@@ -329,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     card = args.out / f"{args.name}.md"
     write_model_card(
         card, name=args.name, command=command, seed=args.seed, result=result, sha256=sha, io=io,
-        env_cfg=env_cfg, ppo_cfg=ppo_cfg, evals=evals, eval_seed=eval_seed,
+        env_cfg=env_cfg, ppo_cfg=ppo_cfg, evals=evals, eval_seed=eval_seed, resumed_from=args.resume,
     )
     log(f"wrote {card}")
     if not args.no_manifest:
