@@ -322,8 +322,6 @@ class WalkEnv:
             cmd = np.array([rng.uniform(*cfg.nav_vx), 0.0, rng.uniform(*cfg.nav_wz)]) * scale
             if rng.random() < 0.4:  # walk straight, or turn on the spot
                 cmd[2 if rng.random() < 0.5 else 0] = 0.0
-            if not gait.wants_motion(cmd):
-                cmd[:] = 0.0
         else:
             cmd = rng.uniform(gait.COMMAND_LOW, gait.COMMAND_HIGH) * scale
             if rng.random() < cfg.no_lateral_prob:
@@ -332,8 +330,8 @@ class WalkEnv:
                 cmd[2] = 0.0
             elif rng.random() < cfg.turn_only_prob:
                 cmd[:2] = 0.0
-            if not gait.wants_motion(cmd):
-                cmd[:] = 0.0
+        if not gait.wants_motion(cmd):
+            cmd[:] = 0.0  # inside the deadband: a clean stand-still order
         self.target_command[i] = cmd
         interval = cfg.short_interval_s if rng.random() < cfg.short_interval_prob else cfg.command_interval_s
         self.next_command[i] = self.t[i] * self.dt + rng.uniform(*interval)
