@@ -1,13 +1,14 @@
 """Follow a planned base path: the current pelvis pose in, a walking command (vx, vy, wz) out.
 
-The law: pure pursuit for the position (head for the path point `LOOKAHEAD_M` ahead of the
-nearest one, which irons out the path's 5 cm steps), and a proportional heading controller
-towards the path's own yaw at the nearest point. Both go out as one velocity in the robot's
-heading frame, because the walking policy is omnidirectional (vx, vy, wz): a backing-out or
-docking segment keeps its heading and moves straight back or forward, which a unicycle law
-(heading = direction of travel) cannot do. Where the heading error is large (a junction
-between those segments and the transit, or a sharp bend) the robot turns in place first; near
-the goal it slows down; at the goal it turns in place to the goal heading.
+The law is a unicycle's pure pursuit: the robot faces the path point `LOOKAHEAD_M` ahead of
+the nearest one (which irons out the path's 5 cm steps and pulls it back onto the path) with a
+proportional turn rate, and walks straight forward, or straight back on a segment the path
+backs along (its yaw against its direction of travel: leaving a station). No sideways command:
+the walking policies are trained on vy but follow it poorly, and forward, back and turning are
+all a path needs. Where the heading error is large (a junction between a backing-out segment
+and the transit, or a sharp bend) the robot turns in place first; near the goal it slows
+down; over the last `DOCK_M` it faces the goal's heading and steps onto the goal (forward, back
+or sideways); at the goal it turns in place to the goal heading.
 
 Commands are clipped to `WALK_COMMAND_LIMITS`, the ranges the walking policy was trained on,
 taken from `control.gait.COMMAND_LOW` / `COMMAND_HIGH` (their single source of truth).
@@ -27,20 +28,26 @@ from control.gait import COMMAND_HIGH, COMMAND_LOW
 WALK_COMMAND_LIMITS: tuple[tuple[float, float], tuple[float, float], tuple[float, float]] = tuple(
     (float(lo), float(hi)) for lo, hi in zip(COMMAND_LOW, COMMAND_HIGH, strict=True)
 )  # type: ignore[assignment]
-CRUISE_MPS = 0.25  # forward walking speed: walk_v1 tracks it best (faster, its heading wanders)
-SIDE_CRUISE_MPS = 0.2  # backing out, sidestepping: slower, the robot does not see behind it
+# The walking policies have a dead zone: walk_v2 steps in place for a forward command under
+# ~0.2 m/s and turns in place at ~0.04 rad/s when asked for 0.3 (see docs/walking.md), so the
+# tracker never asks for less than the policy acts on.
+CRUISE_MPS = 0.3  # forward walking speed
+REVERSE_MPS = 0.2  # backing out of a station: slower, the robot does not see behind it
 LOOKAHEAD_M = 0.25
 TURN_IN_PLACE_RAD = 0.5  # heading error above which the robot stops and turns first
 RESUME_WALK_RAD = 0.25  # ... and below which it walks again (hysteresis: no dithering)
-K_YAW = 0.8  # rad/s per rad of heading error (1.5 made walk_v1's heading oscillate)
-MAX_TURN_RADPS = 0.4  # walk_v1 turns steadily up to here; at 0.8 it stumbled sideways and fell
-MIN_TURN_RADPS = 0.15  # a turn command smaller than this may not make the policy step at all
+K_YAW = 1.2  # rad/s per rad of heading error
+MAX_TURN_RADPS = 0.6  # faster turns in place stumble sideways (walk_v1 fell at 0.8)
+MIN_TURN_RADPS = 0.45  # a turn in place asked for less does not happen (the dead zone)
 K_SLOW = 0.8  # 1/s: speed = K_SLOW * distance left, so the robot slows over the last ~0.4 m
-MIN_SPEED_MPS = 0.10  # ... but not below this: slower, walk_v1 steps without getting anywhere
+MIN_SPEED_MPS = 0.2  # ... but not below this (the dead zone)
 ARRIVAL_POS_M = 0.10  # arrived: pelvis within 10 cm of the goal (the arm skills servo the rest)
 ARRIVAL_YAW_RAD = 0.15  # ... and heading within ~9 deg of the goal's
-FINAL_POS_M = 0.04  # the walk phase ends this close to the goal; the final turn corrects drift
-# The tracker aims at half the arrival tolerance, so that the robot's last steps after the
+DOCK_M = 0.3  # the last stretch of the path: face the goal heading and step onto the goal
+DOCK_SIDE_MPS = 0.3  # sideways steps while docking: the policies barely move sideways for less
+FINAL_POS_M = 0.05  # docking ends this close to the goal; then a turn in place to its heading
+STOP_POS_M = 0.08  # ... which may end as far as this from the goal (the turn shuffles the feet)
+# The final turn aims at half the heading tolerance, so that the robot's last steps after the
 # stop command still leave it inside the tolerance.
 AIM_FRACTION = 0.5
 SEARCH_AHEAD_M = 1.0  # the nearest path point is searched this far ahead of the last one
@@ -88,7 +95,7 @@ class TrackerCommand:
     """One step of the tracker: what to send and where along the path the robot is."""
 
     velocity: np.ndarray  # (3,) vx, vy, wz, clipped
-    phase: str  # walk | turn | final_turn | arrived
+    phase: str  # walk | turn | dock | final_turn | arrived
     progress_m: float  # arc length of the nearest path point
     remaining_m: float  # arc length left to the goal
     cross_track_m: float  # distance to the nearest path point
@@ -108,6 +115,7 @@ class PathTracker:
         self.k = 0  # index of the nearest point; never goes back
         self.turning = False
         self.turn_sign = 0.0  # direction of the turn in progress: kept near +-pi, see step()
+        self.last_e = 0.0  # the previous heading error, to tell a sway past +-pi from a new heading
         self.final = False
 
     @property
@@ -126,27 +134,37 @@ class PathTracker:
         to_goal = float(np.linalg.norm(self.goal[:2] - p))
 
         pos_err, yaw_err = arrival_error(pose, self.goal)
-        if (
-            pos_err <= AIM_FRACTION * ARRIVAL_POS_M
-            and yaw_err <= AIM_FRACTION * ARRIVAL_YAW_RAD
-            and (self.final or remaining < ARRIVAL_POS_M)
-        ):
+        if self.final and pos_err <= STOP_POS_M and yaw_err <= AIM_FRACTION * ARRIVAL_YAW_RAD:
             return self._cmd(np.zeros(3), "arrived", remaining, cross, wrap(self.goal[2] - yaw))
         if self.final and to_goal > ARRIVAL_POS_M:
             self.final = False  # pushed off the goal while turning: walk back to it
-        if self.final or (remaining < ARRIVAL_POS_M and to_goal < FINAL_POS_M):
+        if self.final:
             # final turn to the goal heading, with a gentle pull back onto the goal
-            self.final = True
             e = wrap(self.goal[2] - yaw)
             v_world = 1.0 * (self.goal[:2] - p)
             v = np.array([*_to_body(v_world, yaw), self._turn_rate(e)])
             return self._cmd(v, "final_turn", remaining, cross, e)
+        if remaining < DOCK_M and to_goal < DOCK_M + ARRIVAL_POS_M:
+            return self._dock(pose, remaining, cross)
 
-        e = wrap(float(self.points[self.k, 2]) - yaw)
-        if self.turning and np.sign(e) != self.turn_sign and abs(e) > np.pi / 2:
+        # which way to face: the bearing of the pure-pursuit point (the goal at the end), turned
+        # round on a backing-out segment; that bearing also pulls the robot back onto the path
+        j = int(np.searchsorted(self.s, self.s[self.k] + LOOKAHEAD_M))
+        target = self.points[min(j, len(self.points) - 1), :2]
+        direction = target - p
+        norm = float(np.linalg.norm(direction))
+        if norm > 0.5 * LOOKAHEAD_M:
+            reverse = self._reversing()
+            e = wrap(float(np.arctan2(direction[1], direction[0])) + (np.pi if reverse else 0.0) - yaw)
+        else:  # the last centimetres: the bearing swings wildly, keep the path's heading
+            reverse = _to_body(direction, yaw)[0] < 0.0  # overshot: step back
+            e = wrap(float(self.points[self.k, 2]) - yaw)
+        if self.turning and np.sign(e) != self.turn_sign and abs(e + 2.0 * np.pi * self.turn_sign - self.last_e) < abs(e - self.last_e):
             # near +-pi the wrapped error flips sign as the robot sways; reversing the turn each
             # time made the robot rock on the spot and fall: finish the turn the way it started
+            # (but a new heading to face, past the end of a backing-out segment, is a new turn)
             e += 2.0 * np.pi * self.turn_sign
+        self.last_e = e
         if abs(e) > TURN_IN_PLACE_RAD:
             if not self.turning:
                 self.turn_sign = float(np.sign(e))
@@ -156,19 +174,41 @@ class PathTracker:
         if self.turning:
             return self._cmd(np.array([0.0, 0.0, self._turn_rate(e)]), "turn", remaining, cross, e)
 
-        # pure pursuit: the point LOOKAHEAD_M further along (the goal at the end)
-        j = int(np.searchsorted(self.s, self.s[self.k] + LOOKAHEAD_M))
-        target = self.points[min(j, len(self.points) - 1), :2]
-        direction = target - p
-        norm = float(np.linalg.norm(direction))
-        if norm < 1e-9:
-            direction, norm = self.goal[:2] - p, max(to_goal, 1e-9)
-        body = _to_body(direction / norm, yaw)
-        forward = body[0] > np.cos(np.pi / 4)  # mostly forward: full cruise; else the slower one
-        cruise = CRUISE_MPS if forward else SIDE_CRUISE_MPS
+        # straight forward or straight back, steered by the heading: no sideways command (the
+        # walking policies track vy poorly; a unicycle law needs only vx and wz)
+        cruise = REVERSE_MPS if reverse else CRUISE_MPS
         speed = min(cruise, max(MIN_SPEED_MPS, K_SLOW * (remaining + cross)))
-        v = np.array([*(speed * body), K_YAW * e])
+        v = np.array([-speed if reverse else speed, 0.0, K_YAW * e])
         return self._cmd(v, "walk", remaining, cross, e)
+
+    def _dock(self, pose: np.ndarray, remaining: float, cross: float) -> TrackerCommand:
+        """The last `DOCK_M`: face the goal's heading and step straight onto the goal, forward,
+        back or sideways. Steering by the bearing this close makes the robot circle the goal: a
+        few centimetres sideways is a large angle, and the policy cannot take a short step."""
+        p, yaw = pose[:2], float(pose[2])
+        e = wrap(float(self.goal[2]) - yaw)
+        if abs(e) > TURN_IN_PLACE_RAD:
+            self.turning = True
+        elif abs(e) < RESUME_WALK_RAD:
+            self.turning = False
+        if self.turning:
+            return self._cmd(np.array([0.0, 0.0, self._turn_rate(e)]), "turn", remaining, cross, e)
+        d = _to_body(self.goal[:2] - p, yaw)
+        if float(np.linalg.norm(d)) <= FINAL_POS_M:
+            self.final = True
+            return self._cmd(np.array([0.0, 0.0, self._turn_rate(e)]), "final_turn", remaining, cross, e)
+        near = FINAL_POS_M / np.sqrt(2.0)  # both axes inside this: inside FINAL_POS_M
+        vx = float(np.sign(d[0])) * MIN_SPEED_MPS if abs(d[0]) > near else 0.0
+        vy = float(np.sign(d[1])) * DOCK_SIDE_MPS if abs(d[1]) > near else 0.0
+        return self._cmd(np.array([vx, vy, K_YAW * e]), "dock", remaining, cross, e)
+
+    def _reversing(self) -> bool:
+        """True on a segment the path backs along: its yaw points against its direction of travel."""
+        a, b = self.points[max(self.k - 1, 0)], self.points[min(self.k + 1, len(self.points) - 1)]
+        d = b[:2] - a[:2]
+        if float(np.linalg.norm(d)) < 1e-9:
+            return False
+        return float(np.cos(np.arctan2(d[1], d[0]) - float(self.points[self.k, 2]))) < 0.0
 
     def _turn_rate(self, e: float) -> float:
         w = K_YAW * e

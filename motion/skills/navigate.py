@@ -74,7 +74,7 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict[str, Any]:
     budget_s = plan.length_m / BUDGET_SPEED_MPS + BUDGET_EXTRA_S
     planning_s, replans, steps = plan.planning_time_s, 0, 0
     tracker = PathTracker(plan.points)
-    best, best_t = np.inf, t0
+    best, best_t, phase = np.inf, t0, ""
     while True:
         pose = current_pose(ctx)
         now = ctx.state.sim_time
@@ -106,6 +106,8 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict[str, Any]:
                 final_pose=_r(current_pose(ctx)),
             )
         left = cmd.remaining_m + PROGRESS_M_PER_RAD * abs(cmd.heading_error_rad)
+        if cmd.phase != phase:  # a turn after a walk measures against a new heading: start afresh
+            best, best_t, phase = np.inf, now, cmd.phase
         if left < best - PROGRESS_EPS:
             best, best_t = left, now
         elif now - best_t > NO_PROGRESS_S:
@@ -126,7 +128,7 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict[str, Any]:
             plan = plan_path(ctx, planner, stuck, goal, goal_name)
             planning_s += plan.planning_time_s
             tracker = PathTracker(plan.points)
-            best, best_t = np.inf, ctx.state.sim_time
+            best, best_t, phase = np.inf, ctx.state.sim_time, ""
             continue
         ctx.walk(cmd.velocity, STEP_S, cmd.phase)
         steps += 1

@@ -10,6 +10,8 @@ from motion.path_tracker import (
     ARRIVAL_POS_M,
     ARRIVAL_YAW_RAD,
     CRUISE_MPS,
+    MIN_SPEED_MPS,
+    MIN_TURN_RADPS,
     WALK_COMMAND_LIMITS,
     PathTracker,
     arrival_error,
@@ -95,8 +97,28 @@ def test_slows_down_near_the_goal():
     path = np.column_stack([np.linspace(0, 2, 41), np.zeros(41), np.zeros(41)])
     _, _, log = integrate(PathTracker(path), np.array([0.0, 0.0, 0.0]))
     cruise = max(c.velocity[0] for _, c in log)
-    near = [c.velocity[0] for p, c in log if c.phase == "walk" and 2.0 - p[0] < 0.15]
-    assert cruise == pytest.approx(CRUISE_MPS) and near and max(near) < 0.6 * cruise
+    near = [c.velocity[0] for p, c in log if c.phase in ("walk", "dock") and 2.0 - p[0] < 0.15]
+    assert cruise == pytest.approx(CRUISE_MPS) and near and max(near) == pytest.approx(MIN_SPEED_MPS) and MIN_SPEED_MPS < cruise
+
+
+@pytest.mark.parametrize("lag", [0.0, 0.5])
+def test_never_asks_for_less_than_the_walking_policy_acts_on(lag):
+    """The policies step in place for small commands (their dead zone): while walking the speed
+    stays at or above MIN_SPEED_MPS, a turn in place at or above MIN_TURN_RADPS until the robot
+    is almost on heading, and no command goes sideways."""
+    _, _, log = integrate(PathTracker(l_path()), np.array([0.0, 0.0, 0.0]), lag=lag)
+    walks = [c for _, c in log if c.phase in ("walk", "dock") and c.velocity[0] != 0.0]
+    assert walks and all(abs(c.velocity[0]) >= MIN_SPEED_MPS - 1e-9 for c in walks)
+    assert all(c.velocity[1] == 0.0 for c in walks if c.phase == "walk")
+    turns = [c for _, c in log if c.phase in ("turn", "final_turn") and abs(c.heading_error_rad) > 0.02]
+    assert turns and all(abs(c.velocity[2]) >= MIN_TURN_RADPS - 1e-9 for c in turns)
+
+
+def test_steers_back_onto_the_path_when_beside_it():
+    """Started 8 cm to the left of a straight path, the robot walks on, turning right towards it."""
+    path = np.column_stack([np.linspace(0, 2, 41), np.zeros(41), np.zeros(41)])
+    cmd = PathTracker(path).step(np.array([0.0, 0.08, 0.0]))
+    assert cmd.phase == "walk" and cmd.velocity[0] > 0 and cmd.velocity[2] < 0
 
 
 def test_clip_keeps_the_direction_of_travel():
@@ -116,3 +138,13 @@ def test_pose_from_state_reads_yaw():
 def test_a_bad_path_is_a_clear_error():
     with pytest.raises(ValueError, match=r"\(n, 3\)"):
         PathTracker(np.zeros((4, 2)))
+
+
+def test_docks_sideways_onto_a_goal_beside_it():
+    """Ending 7 cm to the right of the goal, facing the goal's heading, the robot steps left
+    without turning towards the goal (which would make it circle it)."""
+    path = np.column_stack([np.linspace(0, 1, 21), np.zeros(21), np.zeros(21)])
+    tracker = PathTracker(path)
+    cmd = tracker.step(np.array([0.97, -0.07, 0.0]))
+    assert cmd.phase == "dock" and cmd.velocity[1] > 0 and abs(cmd.velocity[0]) < 1e-9
+    assert abs(cmd.velocity[2]) < 1e-9
