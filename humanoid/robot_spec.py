@@ -6,7 +6,7 @@ actuated joint order of every `q`/`q_target` array on the wire is the MJCF actua
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import mujoco
@@ -86,6 +86,17 @@ class RobotSpec:
                 f"known: {sorted(self.policies) or 'none'}. Train one with `python -m control.train.train_stand`."
             )
         return self.policies[name]
+
+    def with_policy_file(self, name: str, path: str | Path) -> RobotSpec:
+        """This robot with policy `name` read from `path` instead of the manifest's: how a
+        candidate is measured before it is promoted (the benchmarks' `--policy`, the walking
+        tests). The file is pinned to the sha256 it has now, so the runtime's check still holds."""
+        from control.policy import file_sha256  # the one hashing rule the runtime checks with
+
+        path = Path(path).resolve()
+        if not path.is_file():
+            raise SpecError(f"policy '{name}': no file {path}")
+        return replace(self, policies={**self.policies, name: PolicyArtifact(name, path, file_sha256(path), None)})
 
 
 def _require(d: dict, key: str, where: str):

@@ -44,6 +44,7 @@ class StepView:
     feet_shift: np.ndarray  # (B, 2) horizontal foot displacement since reset (m)
     fallen: np.ndarray  # (B,) bool
     default_q: np.ndarray  # (n,)
+    stance_q: np.ndarray  # (B, n) the pose each episode started in: default, or a walking policy's stop
     controlled_idx: np.ndarray
     base_height: float
 
@@ -79,8 +80,11 @@ def r_torque(v: StepView) -> np.ndarray:
     return np.square(v.tau[:, v.controlled_idx]).sum(axis=1)
 
 
-def r_default_pose(v: StepView) -> np.ndarray:
-    return np.square(v.q[:, v.controlled_idx] - v.default_q[v.controlled_idx]).sum(axis=1)
+def r_stance_pose(v: StepView) -> np.ndarray:
+    # against the stance the episode started in, not the default pose: handed a wide, staggered
+    # stance by the walking policy, the standing policy must hold it (pulling the legs back to the
+    # default pose with the soles on the floor drags the robot over)
+    return np.square(v.q[:, v.controlled_idx] - v.stance_q[:, v.controlled_idx]).sum(axis=1)
 
 
 def r_fall(v: StepView) -> np.ndarray:
@@ -104,7 +108,7 @@ def default_rewards() -> tuple[RewardTerm, ...]:
         RewardTerm("joint_vel", r_joint_vel, -1e-3),
         RewardTerm("action_rate", r_action_rate, -0.02),
         RewardTerm("torque", r_torque, -2e-6),
-        RewardTerm("default_pose", r_default_pose, -0.2),
+        RewardTerm("stance_pose", r_stance_pose, -0.2),
         RewardTerm("fall", r_fall, -10.0),
     )
 
@@ -126,6 +130,13 @@ class StandEnvConfig:
     payload_kg: tuple[float, float] = (0.0, 0.5)
     floor_friction: tuple[float, float] = (0.5, 1.2)
     init_joint_noise: float = 0.03
+    # episodes that start in a stance like the walking policy leaves when it stops (feet wide,
+    # staggered, toed in or out: measured 0.29-0.45 m wide, up to 0.11 m staggered, 14 deg), so
+    # the hand-over from walking to standing is inside what this policy was trained on
+    walk_stance_prob: float = 0.5
+    stance_hip_roll_rad: tuple[float, float] = (0.0, 0.15)  # outward, per leg
+    stance_hip_pitch_rad: float = 0.12  # +- per leg (stagger)
+    stance_hip_yaw_rad: float = 0.25  # +- per leg
     # curriculum: pushes scale with difficulty, arm moves with 0.3 + 0.7 * difficulty
     difficulty: float = 1.0
     rewards: tuple[RewardTerm, ...] = field(default_factory=default_rewards)
@@ -199,13 +210,15 @@ def place_robot(
     friction: tuple[float, float],
     payload_kg: tuple[float, float],
     yaw: float = 0.0,
+    stance: np.ndarray | None = None,
 ) -> tuple[float, float]:
-    """Start an episode: the robot in its default pose (plus noise) at `yaw`, soles on the floor,
-    floor/sole friction and a payload on one hand drawn from their ranges; returns both draws."""
+    """Start an episode: the robot in its default pose (plus `stance` offsets, plus noise) at
+    `yaw`, soles on the floor, floor/sole friction and a payload on one hand drawn from their
+    ranges; returns both draws."""
     mujoco.mj_resetData(m, d)
     d.qpos[2] = spec.base_height
     d.qpos[3:7] = (np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2))
-    q0 = spec.default_q + rng.uniform(-1, 1, spec.n_joints) * joint_noise
+    q0 = spec.default_q + (0.0 if stance is None else stance) + rng.uniform(-1, 1, spec.n_joints) * joint_noise
     d.qpos[robot.qadr] = np.clip(q0, spec.q_lower, spec.q_upper)
     mu = rng.uniform(*friction)
     m.geom_friction[robot.friction_geoms, 0] = mu
@@ -217,6 +230,24 @@ def place_robot(
     d.qpos[2] -= float(np.min(d.xpos[robot.foot_bodies, 2])) - 0.06
     mujoco.mj_forward(m, d)
     return mu, payload
+
+
+def sample_stance(spec: RobotSpec, rng: np.random.Generator, cfg: StandEnvConfig) -> np.ndarray:
+    """Joint offsets from the default pose for a stance like a walking stop: each leg's hip
+    rolled outward, pitched (stagger) and yawed, with the ankle countering roll and pitch so the
+    sole stays flat. (The hip roll and ankle roll axes, and hip pitch and ankle pitch axes, are
+    parallel in the default pose, robot.xml.)"""
+    off = np.zeros(spec.n_joints)
+    names = list(spec.joint_names)
+    for side, outward in (("left", 1.0), ("right", -1.0)):
+        roll = outward * rng.uniform(*cfg.stance_hip_roll_rad)
+        pitch = rng.uniform(-1.0, 1.0) * cfg.stance_hip_pitch_rad
+        off[names.index(f"{side}_hip_roll")] = roll
+        off[names.index(f"{side}_ankle_roll")] = -roll
+        off[names.index(f"{side}_hip_pitch")] = pitch
+        off[names.index(f"{side}_ankle_pitch")] = -pitch
+        off[names.index(f"{side}_hip_yaw")] = rng.uniform(-1.0, 1.0) * cfg.stance_hip_yaw_rad
+    return off
 
 
 def arm_reference_range(spec: RobotSpec, upper_idx: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:
@@ -277,6 +308,7 @@ class StandEnv:
         self.payload = np.zeros(n)
         self.friction = np.ones(n)
         self.feet_xy0 = np.zeros((n, 2, 2))
+        self.stance_q = np.tile(self.default_q, (n, 1))
         self.tau = np.zeros((n, spec.n_joints))
         self.ep_return = np.zeros(n)
 
@@ -323,9 +355,11 @@ class StandEnv:
 
     def _reset_env(self, i: int) -> None:
         cfg, rng, m, d = self.cfg, self.rng, self.models[i], self.datas[i]
+        stance = sample_stance(self.spec, rng, cfg) if rng.random() < cfg.walk_stance_prob else np.zeros(self.spec.n_joints)
+        self.stance_q[i] = self.default_q + stance
         self.friction[i], self.payload[i] = place_robot(
             m, d, self.spec, self.robot, rng,
-            joint_noise=cfg.init_joint_noise, friction=cfg.floor_friction, payload_kg=cfg.payload_kg,
+            joint_noise=cfg.init_joint_noise, friction=cfg.floor_friction, payload_kg=cfg.payload_kg, stance=stance,
         )
         self.t[i] = 0
         self.action[i] = 0.0
@@ -424,6 +458,7 @@ class StandEnv:
             feet_shift=np.linalg.norm(s["feet"] - self.feet_xy0, axis=2),
             fallen=fallen,
             default_q=self.default_q,
+            stance_q=self.stance_q,
             controlled_idx=self.io.controlled_idx,
             base_height=self.spec.base_height,
         )

@@ -13,8 +13,10 @@ import io
 import warnings
 from pathlib import Path
 
+import numpy as np
 import onnx
 import torch
+from onnx import numpy_helper
 from torch import nn
 
 from control.observation import PolicyIO
@@ -74,3 +76,26 @@ def export_onnx(model: ActorCritic, policy_io: PolicyIO, path: Path, extra_metad
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(blob)
     return hashlib.sha256(blob).hexdigest()
+
+
+def load_deployed_actor(model: ActorCritic, path: Path) -> None:
+    """The inverse of `export_onnx` for a warm start: the shipped file's observation normaliser
+    and actor weights into `model` (the critic is not in the file and stays as it is). For
+    continuing a policy whose training checkpoint is gone; the normaliser is given a large count
+    so that the first updates do not move it away from what the actor was trained with."""
+    init = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer}
+    actor_keys = {k: v for k, v in init.items() if k.startswith("actor.")}
+    expected = {f"actor.{k}" for k in model.actor.state_dict()}
+    if set(actor_keys) != expected or "mean" not in init or "std" not in init:
+        raise ValueError(
+            f"{path} is not an actor exported by control.train.export for this network: it holds "
+            f"{sorted(init)}, expected mean, std and {sorted(expected)} (check --hidden / the layout)"
+        )
+    with torch.no_grad():
+        model.actor.load_state_dict({k[len("actor.") :]: torch.tensor(v) for k, v in actor_keys.items()})
+        n = len(init["mean"])
+        var = np.maximum(init["std"].astype(np.float64) ** 2 - model.obs_norm.var_floor, 0.0)
+        for norm in (model.obs_norm, model.critic_norm):
+            norm.mean[:n] = torch.tensor(init["mean"], dtype=norm.mean.dtype)
+            norm.var[:n] = torch.as_tensor(var, dtype=norm.var.dtype)
+            norm.count.fill_(1e7)

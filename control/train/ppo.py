@@ -32,6 +32,9 @@ class PPOConfig:
     init_std: float = 0.12
     hidden: tuple[int, ...] = (256, 128, 64)
     obs_var_floor: float = 1e-8  # see RunningNorm
+    # weight of the mirror-symmetry loss |mu(s) - M_a(mu(M_s(s)))|^2 (control/train/symmetry.py);
+    # used only when PPO is given the mirror maps
+    symmetry_coef: float = 0.0
 
 
 class RunningNorm(nn.Module):
@@ -106,8 +109,15 @@ class RolloutBuffer:
 
 
 class PPO:
-    def __init__(self, obs_dim: int, priv_dim: int, act_dim: int, num_envs: int, cfg: PPOConfig | None = None) -> None:
+    def __init__(
+        self, obs_dim: int, priv_dim: int, act_dim: int, num_envs: int, cfg: PPOConfig | None = None, mirror=None
+    ) -> None:
+        """`mirror`: (observation map, action map) of `control.train.symmetry`, for the symmetry loss."""
         self.cfg = cfg or PPOConfig()
+        self.mirror = mirror if self.cfg.symmetry_coef > 0.0 else None
+        # while True only the critic learns (a warm-started actor next to a fresh critic: the
+        # critic's first, meaningless advantages would otherwise undo the actor)
+        self.actor_frozen = False
         self.model = ActorCritic(obs_dim, priv_dim, act_dim, self.cfg)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=self.cfg.lr)
         self.lr = self.cfg.lr
@@ -163,7 +173,7 @@ class PPO:
         adv_f, ret_f, mu_old, std_old = flat(adv), flat(ret), flat(b.mu), flat(b.std)
         n = obs.shape[0]
         mb = n // cfg.minibatches
-        stats = {"policy_loss": 0.0, "value_loss": 0.0, "entropy": 0.0, "kl": 0.0}
+        stats = {"policy_loss": 0.0, "value_loss": 0.0, "entropy": 0.0, "kl": 0.0, "symmetry": 0.0}
         count = 0
         for _ in range(cfg.epochs):
             perm = torch.randperm(n)
@@ -178,6 +188,13 @@ class PPO:
                 vl = (model.value(obs[idx], priv[idx]) - ret_f[idx]).square().mean()
                 ent = d.entropy().sum(-1).mean()
                 loss = pl + cfg.value_coef * vl - cfg.entropy_coef * ent
+                if self.actor_frozen:
+                    loss = cfg.value_coef * vl
+                elif self.mirror is not None:
+                    obs_map, act_map = self.mirror
+                    sym = (d.mean - act_map(model.mean_action(obs_map(obs[idx])))).square().mean()
+                    loss = loss + cfg.symmetry_coef * sym
+                    stats["symmetry"] += sym.item()
                 with torch.no_grad():
                     # KL(old || new) of diagonal Gaussians: drives the adaptive learning rate
                     mu, std = d.mean, d.stddev
@@ -186,7 +203,9 @@ class PPO:
                         + (std_old[idx].square() + (mu_old[idx] - mu).square()) / (2 * std.square())
                         - 0.5
                     ).sum(-1).mean().item()
-                if kl > 2 * cfg.desired_kl:
+                if self.actor_frozen:
+                    pass  # the policy does not change: nothing for the KL rule to judge
+                elif kl > 2 * cfg.desired_kl:
                     self.lr = max(cfg.min_lr, self.lr / 1.5)
                 elif kl < cfg.desired_kl / 2:
                     self.lr = min(1e-2, self.lr * 1.5)

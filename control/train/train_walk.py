@@ -17,7 +17,7 @@ import platform
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +26,10 @@ import torch
 from control import gait
 from control.observation import PolicyIO
 from control.policy import FrozenPolicy
-from control.train.export import OPSET, export_onnx
+from control.train.env import build_training_model
+from control.train.export import OPSET, export_onnx, load_deployed_actor
 from control.train.ppo import PPO, PPOConfig
+from control.train.symmetry import walk_mirrors
 from control.train.train_stand import _cpu_name, update_manifest
 from control.train.walk_env import WalkEnv, WalkEnvConfig
 from humanoid.robot_spec import PolicyArtifact, RobotSpec, load_robot_spec
@@ -66,13 +68,22 @@ def train(
     resume: Path | None = None,
     max_wall_s: float | None = None,
     curriculum: bool = True,
+    warm_start: Path | None = None,
+    critic_warmup_iters: int = 0,
 ) -> TrainResult:
+    """`warm_start`: a shipped walking policy's ONNX file whose actor training continues (at
+    full difficulty; the critic first learns alone for `critic_warmup_iters` iterations)."""
     torch.manual_seed(seed)
     env = WalkEnv(spec, env_cfg, seed=seed)
-    ppo = PPO(env.obs_dim, env.priv_dim, env.action_dim, env.num_envs, ppo_cfg)
+    mirror = walk_mirrors(env.io, build_training_model(spec)) if ppo_cfg.symmetry_coef > 0.0 else None
+    ppo = PPO(env.obs_dim, env.priv_dim, env.action_dim, env.num_envs, ppo_cfg, mirror=mirror)
     env_steps, it = 0, 0
     if curriculum:
         env.difficulty = 0.0
+    if warm_start is not None:
+        load_deployed_actor(ppo.model, warm_start)
+        env.difficulty = 1.0
+        log(f"actor warm-started from {warm_start}; critic alone for {critic_warmup_iters} iterations")
     if resume is not None:
         ck = torch.load(resume, weights_only=False)
         ppo.model.load_state_dict(ck["model"])
@@ -107,6 +118,7 @@ def train(
                     falls.append(ep["fell"])
                     if ep["track_rms"] is not None:
                         track.append(ep["track_rms"])
+            ppo.actor_frozen = warm_start is not None and it < critic_warmup_iters
             stats = ppo.update(obs, priv)
             fall_rate = float(np.mean(falls)) if falls else 1.0
             window += [ep["fell"] for ep in info_episodes]
@@ -128,6 +140,8 @@ def train(
                 f"it {it:5d} | steps {env_steps:9d} | {sps:5.0f} steps/s | wall {wall / 60:5.1f} min | "
                 f"reward/step {ret} | track rms {trk} m/s | fall {fall_rate:4.2f} | difficulty {env.difficulty:.2f} | "
                 f"std {stats['std']:.3f} | kl {stats['kl']:.4f} | lr {stats['lr']:.1e}"
+                + (f" | sym {stats['symmetry']:.4f}" if mirror is not None else "")
+                + (" | critic warm-up" if ppo.actor_frozen else "")
             )
             log(line)
             tail.append(line)
@@ -310,6 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--checkpoint", type=Path, default=None, help="checkpoint written every 20 iterations")
     ap.add_argument("--resume", type=Path, default=None, help="continue from a checkpoint")
     ap.add_argument("--no-manifest", action="store_true", help="do not record the artifact in the manifest")
+    ap.add_argument("--warm-start", type=Path, default=None, help="continue the actor of a shipped ONNX policy")
+    ap.add_argument("--critic-warmup-iters", type=int, default=30, help="with --warm-start: critic-only iterations")
+    ap.add_argument("--init-std", type=float, default=None, help="initial action std (default: the PPO config's)")
+    ap.add_argument("--symmetry-coef", type=float, default=None, help="mirror-symmetry loss weight (default: the PPO config's)")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(1)
@@ -318,13 +336,20 @@ def main(argv: list[str] | None = None) -> int:
     io = PolicyIO(spec, kind="walk")
     env_cfg = WalkEnvConfig(num_envs=args.num_envs, threads=args.threads)
     ppo_cfg = walk_ppo_config()
+    if args.init_std is not None:
+        ppo_cfg = replace(ppo_cfg, init_std=args.init_std)
+    if args.symmetry_coef is not None:
+        ppo_cfg = replace(ppo_cfg, symmetry_coef=args.symmetry_coef)
     command = "python -m control.train.train_walk " + " ".join(sys.argv[1:] if argv is None else argv)
 
     def log(line: str) -> None:
         print(line, flush=True)
 
     max_wall = args.max_wall_min * 60 if args.max_wall_min else None
-    result = train(spec, args.steps, args.seed, env_cfg, ppo_cfg, log, args.checkpoint, args.resume, max_wall)
+    result = train(
+        spec, args.steps, args.seed, env_cfg, ppo_cfg, log, args.checkpoint, args.resume, max_wall,
+        warm_start=args.warm_start, critic_warmup_iters=args.critic_warmup_iters,
+    )
     log(f"trained {result.env_steps} steps in {result.wall_s / 60:.1f} min")
 
     onnx_path = args.out / f"{args.name}.onnx"

@@ -15,7 +15,7 @@ from control import gait
 from control.locomotion import LocomotionController
 from control.loop import ControlLoop, HoldController
 from control.observation import PolicyIO
-from control.policy import FrozenPolicy, PolicyShapeError
+from control.policy import FrozenPolicy, PolicyShapeError, file_sha256
 from control.train.export import export_onnx
 from control.train.ppo import PPOConfig
 from control.train.train_stand import update_manifest
@@ -114,3 +114,48 @@ def test_a_robot_without_a_walking_policy_refuses_to_walk(spec, kitchen):
     bad = MotionRequest(seq=2, times=np.zeros(0), arm_q=np.zeros((0, 14)), gripper=np.zeros((0, 2)), settle_s=0.1,
                         base_velocity=np.array([np.nan, 0.0, 0.0]))
     assert "finite" in loop.execute(bad).detail
+
+
+def test_warm_start_continues_the_shipped_actor_and_learns_with_the_symmetry_loss(spec, tmp_path):
+    """--warm-start loads a shipped file's actor; while the critic warms up the actor is not
+    touched (the export is the same policy), and after it training goes on with the symmetry loss."""
+    shipped = spec.policy("walk").path
+    io = PolicyIO(spec, kind="walk")
+    cfg = WalkEnvConfig(num_envs=4, episode_s=1.0, threads=1)
+    ppo_cfg = PPOConfig(horizon=8, epochs=1, minibatches=2, init_std=0.2, symmetry_coef=1.0)
+    frozen = train(spec, 64, 0, cfg, ppo_cfg, log=lambda _: None, warm_start=shipped, critic_warmup_iters=2)
+    out = export_onnx(frozen.ppo.model, io, tmp_path / "again.onnx")
+    obs = np.random.default_rng(0).normal(0, 0.5, (16, io.obs_dim)).astype(np.float32)
+    a = FrozenPolicy(PolicyArtifact("walk", shipped, spec.policy("walk").sha256, None), io)
+    b = FrozenPolicy(PolicyArtifact("walk", tmp_path / "again.onnx", out, None), io)
+    for o in obs:
+        np.testing.assert_allclose(b.act(o), a.act(o), atol=1e-4)  # float32 round trip of the normaliser
+    lines: list[str] = []
+    moved = train(spec, 64, 0, cfg, ppo_cfg, log=lines.append, warm_start=shipped, critic_warmup_iters=1)
+    assert any("critic warm-up" in ln for ln in lines) and any("sym " in ln and "warm-up" not in ln for ln in lines)
+    export_onnx(moved.ppo.model, io, tmp_path / "moved.onnx")
+    c = FrozenPolicy(PolicyArtifact("walk", tmp_path / "moved.onnx", file_sha256(tmp_path / "moved.onnx"), None), io)
+    assert max(float(np.abs(c.act(o) - a.act(o)).max()) for o in obs) > 1e-4
+
+
+def test_warm_start_from_a_file_of_another_network_is_a_clear_error(spec, tmp_path):
+    cfg = WalkEnvConfig(num_envs=2, episode_s=1.0, threads=1)
+    with pytest.raises(ValueError, match="not an actor exported"):
+        train(spec, 16, 0, cfg, PPOConfig(horizon=8, hidden=(32,)), log=lambda _: None, warm_start=spec.policy("walk").path)
+
+
+def test_a_candidate_policy_file_is_pinned_to_its_hash_when_swapped_in(spec, tmp_path):
+    """`with_policy_file` (the benchmarks' --policy) pins the file as it is: a change after that
+    is refused by the runtime like any tampered file."""
+    from humanoid.robot_spec import SpecError
+
+    cand = tmp_path / "walk_candidate.onnx"
+    shutil.copy(spec.policy("walk").path, cand)
+    swapped = spec.with_policy_file("walk", cand)
+    assert swapped.policy("walk").sha256 == spec.policy("walk").sha256 and spec.policy("walk").path != cand
+    FrozenPolicy.from_spec(swapped, "walk")  # loads
+    cand.write_bytes(cand.read_bytes() + b"\0")
+    with pytest.raises(Exception, match="sha256"):
+        FrozenPolicy.from_spec(swapped, "walk")
+    with pytest.raises(SpecError, match="no file"):
+        spec.with_policy_file("walk", tmp_path / "missing.onnx")
