@@ -16,3 +16,13 @@ def table(rows: list[tuple[str, dict[str, float]]], baseline: str) -> str:
     for name, s in rows:
         lines.append(f"{name:44s} {s['n']:6d} {s['p50_ms']:9.3f} {s['p99_ms']:9.3f} {s['p50_ms'] / base:20.2f}")
     return "\n".join(lines)
+
+
+def with_candidate_policies(spec, overrides: list[str]):
+    """The spec with `NAME=PATH.onnx` policies in place of the manifest's (`--policy walk=...`)."""
+    for item in overrides:
+        name, sep, path = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--policy expects NAME=PATH to an .onnx file (e.g. walk=runs/walk_v4.onnx); got '{item}'")
+        spec = spec.with_policy_file(name, path)
+    return spec

@@ -8,8 +8,9 @@ is the straight segment checked on the same floor plan: how long that costs and 
 alone would do. Reported: success rate, path length / straight-line distance, planning time
 median and p99, and the floor plan's build time.
 
-    .venv/bin/python benchmarks/navigate.py [--rounds 3] [--json out.json]
-    .venv/bin/python benchmarks/navigate.py --walk [--walk-pairs N]   # also walk each pair, physically
+    .venv/bin/python -m benchmarks.navigate [--rounds 3] [--json out.json]
+    .venv/bin/python -m benchmarks.navigate --walk [--walk-pairs N]   # also walk each pair, physically
+    .venv/bin/python -m benchmarks.navigate --walk --policy stand=robots/reference_humanoid/policies/stand_v2.onnx
 
 `--walk` then runs the `navigate` skill for real on every ordered pair (or the first N): the
 robot starts standing at the first station's stand pose in the simulated kitchen, the control
@@ -28,6 +29,7 @@ import time
 
 import numpy as np
 
+from benchmarks.common import with_candidate_policies
 from bridge.sim_world import SimWorld
 from humanoid.robot_spec import load_robot_spec
 from motion.base_planner import BasePlanner
@@ -61,9 +63,11 @@ def main() -> None:
     ap.add_argument("--json", default="")
     ap.add_argument("--walk", action="store_true", help="also walk every ordered pair with the trained policies")
     ap.add_argument("--walk-pairs", type=int, default=0, help="walk only the first N ordered pairs (0: all)")
+    ap.add_argument("--policy", action="append", default=[], metavar="NAME=PATH",
+                    help="walk with this policy file instead of the manifest's (e.g. stand=.../stand_v2.onnx)")
     args = ap.parse_args()
 
-    spec = load_robot_spec()
+    spec = with_candidate_policies(load_robot_spec(), args.policy)
     world = build_world("kitchen", spec)
     sim = SimWorld(world)
     ex = SkillExecutor(world, _Still(sim))

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchmarks.common import with_candidate_policies
 from bridge.messages import MotionRequest
 from bridge.sim_world import SimWorld
 from control import gait
@@ -158,8 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--arms", action="store_true", help="move the arms to random poses while walking")
     ap.add_argument("--robot", default="reference_humanoid")
     ap.add_argument("--json", help="also write the summary here")
+    ap.add_argument("--policy", action="append", default=[], metavar="NAME=PATH",
+                    help="measure this policy file instead of the manifest's (e.g. walk=.../walk_v4.onnx)")
     args = ap.parse_args(argv)
-    spec = load_robot_spec(args.robot)
+    spec = with_candidate_policies(load_robot_spec(args.robot), args.policy)
     world = build_world("open_floor", spec)
     summaries = []
     for name, n, ref_only in (("walk policy", args.episodes, False), ("stepping reference alone", args.baseline_episodes, True)):

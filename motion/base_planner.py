@@ -47,6 +47,7 @@ DEFAULT_TIME_LIMIT_S = 1.0  # a room-sized query solves in milliseconds; this is
 REPLAN_TIME_FACTOR = 2.0  # one more run with twice the time when the first one times out
 WAYPOINT_STEP_M = 0.05
 DOCK_CLEARANCE_M = 0.15  # pelvis to obstacle on a docking/escape segment: the body is ~0.1 m deep
+TURN_ROOM_M = 0.15  # extra clearance where the robot turns in place at the ends (see `_exit`)
 DOCK_MAX_M = 0.8  # the longest straight segment into a goal or out of a start
 DOCK_STEP_M = 0.05
 BSPLINE_STEPS = 3
@@ -177,18 +178,32 @@ class BasePlanner:
 
     # --- the ends of the path -------------------------------------------------------------
     def _exit(self, pose: np.ndarray, facing_in: bool) -> np.ndarray | None:
-        """A straight segment from `pose` to the nearest free floor, as points from the pose
-        (or towards it when `facing_in`: the docking segment, returned in walking order).
+        """A straight segment from `pose` to the nearest free floor with room to turn, as points
+        from the pose (or towards it when `facing_in`: the docking segment, returned in walking
+        order).
 
-        A pose already free is its own exit. Otherwise the candidate directions go back from
-        the pose's heading; the first (shortest, then most straight-back) whose end is free and
-        whose every point keeps `DOCK_CLEARANCE_M` wins. For the robot's own start, whose
-        clearance may already be under that, a segment may also do if it never gets closer
-        to an obstacle than the robot already is."""
+        The robot turns in place where the segment meets the transit, and a walking policy's
+        turn in place wanders: walk_v2 drifted up to ~0.15 m and swept its open fingers into the
+        trash can and the side counter turning at a pose that was merely free. So the segment
+        ends where the clearance is `TURN_ROOM_M` more than the inflation, if such a pose lies
+        within `DOCK_MAX_M`, else where it is free (a pose that qualifies is its own exit)."""
+        floor = self.floor
+        for clearance in (floor.inflation + TURN_ROOM_M, floor.inflation):
+            if floor.free(pose[:2], clearance):
+                return pose[None, :2].copy()
+            seg = self._exit_segment(pose, facing_in, clearance)
+            if seg is not None:
+                return seg
+        return None
+
+    def _exit_segment(self, pose: np.ndarray, facing_in: bool, clearance: float) -> np.ndarray | None:
+        """The candidate directions go back from the pose's heading; the first (shortest, then
+        most straight-back) whose end has `clearance` and whose every point keeps
+        `DOCK_CLEARANCE_M` wins. For the robot's own start, whose clearance may already be under
+        that, a segment may also do if it never gets closer to an obstacle than the robot
+        already is."""
         floor = self.floor
         p = pose[:2]
-        if floor.free(p):
-            return p[None, :].copy()
         here = floor.clearance_at(p)
         need = DOCK_CLEARANCE_M if facing_in else min(DOCK_CLEARANCE_M, here)
         if here < need:
@@ -198,7 +213,7 @@ class BasePlanner:
             for da in _EXIT_ANGLES:
                 u = np.array([np.cos(back + da), np.sin(back + da)])
                 end = p + dist * u
-                if not floor.free(end):
+                if not floor.free(end, clearance):
                     continue
                 n = max(1, int(np.ceil(dist / (floor.cell / 2))))
                 seg = p + np.linspace(0.0, dist, n + 1)[:, None] * u

@@ -21,11 +21,15 @@ import numpy as np
 
 CELL_M = 0.025
 BODY_BAND_M = (0.02, 1.5)  # heights at which the 1.45 m robot's body and arms would touch something
-# The robot seen from above, arms hanging: feet ~0.2 m long, hands at y = +-0.30 m. A circle of
-# 0.30 m covers the torso and legs in any heading; the arms' last centimetres are the margin's job.
-ROBOT_RADIUS_M = 0.30
-SAFETY_MARGIN_M = 0.05  # also covers the grid's cell-centre distances (error up to ~1 cell) and tracking
-INFLATION_M = ROBOT_RADIUS_M + SAFETY_MARGIN_M  # 0.35: the one number the planner keeps to
+# The robot seen from above, arms hanging: hands at y = +-0.30 m with the fingers a few cm
+# further out, and a walking policy's stance up to ~0.45 m wide (a foot ~0.29 m out). A circle
+# of 0.35 m covers them in any heading (0.30 let the right fingers and foot rub the kitchen
+# island along a whole walk).
+ROBOT_RADIUS_M = 0.35
+# path tracking (cross-track up to ~0.1 m measured with walk_v2) and the grid's cell-centre
+# distances (error up to ~1 cell)
+SAFETY_MARGIN_M = 0.10
+INFLATION_M = ROBOT_RADIUS_M + SAFETY_MARGIN_M  # 0.45: the one number the planner keeps to
 # The kitchen has no walls: the walkable floor is the furniture's extent plus this much, so
 # that a plan never wanders metres away from everything (and stays on the floor plane).
 ROOM_MARGIN_M = 1.0

@@ -50,6 +50,7 @@ STOP_POS_M = 0.08  # ... which may end as far as this from the goal (the turn sh
 # The final turn aims at half the heading tolerance, so that the robot's last steps after the
 # stop command still leave it inside the tolerance.
 AIM_FRACTION = 0.5
+ESCAPE_DONE_M = 0.02  # a backing-out segment is done when its end is this close behind the pelvis
 SEARCH_AHEAD_M = 1.0  # the nearest path point is searched this far ahead of the last one
 
 
@@ -112,6 +113,10 @@ class PathTracker:
         seg = np.linalg.norm(np.diff(self.points[:, :2], axis=0), axis=1)
         self.s = np.concatenate([[0.0], np.cumsum(seg)])
         self.goal = self.points[-1]
+        # True on a segment the path backs along: its yaw points against its direction of travel
+        tangent = np.gradient(self.points[:, :2], axis=0) if len(self.points) > 1 else np.zeros((1, 2))
+        heading = np.column_stack([np.cos(self.points[:, 2]), np.sin(self.points[:, 2])])
+        self.backwards = (tangent * heading).sum(axis=1) < 0.0
         self.k = 0  # index of the nearest point; never goes back
         self.turning = False
         self.turn_sign = 0.0  # direction of the turn in progress: kept near +-pi, see step()
@@ -146,15 +151,21 @@ class PathTracker:
             return self._cmd(v, "final_turn", remaining, cross, e)
         if remaining < DOCK_M and to_goal < DOCK_M + ARRIVAL_POS_M:
             return self._dock(pose, remaining, cross)
+        if self.backwards[self.k]:
+            escape = self._escape(pose, remaining, cross)
+            if escape is not None:
+                return escape
 
         # which way to face: the bearing of the pure-pursuit point (the goal at the end), turned
         # round on a backing-out segment; that bearing also pulls the robot back onto the path
-        j = int(np.searchsorted(self.s, self.s[self.k] + LOOKAHEAD_M))
-        target = self.points[min(j, len(self.points) - 1), :2]
-        direction = target - p
+        start = self.k
+        j = self._pursuit_index(start)
+        if j < len(self.points) - 1 and np.linalg.norm(self.points[j, :2] - p) <= 0.5 * LOOKAHEAD_M:
+            start = j = self._pursuit_index(j + 1)  # at the end of a segment: on to the next one
+        direction = self.points[j, :2] - p
         norm = float(np.linalg.norm(direction))
         if norm > 0.5 * LOOKAHEAD_M:
-            reverse = self._reversing()
+            reverse = bool(self.backwards[start])
             e = wrap(float(np.arctan2(direction[1], direction[0])) + (np.pi if reverse else 0.0) - yaw)
         else:  # the last centimetres: the bearing swings wildly, keep the path's heading
             reverse = _to_body(direction, yaw)[0] < 0.0  # overshot: step back
@@ -202,13 +213,31 @@ class PathTracker:
         vy = float(np.sign(d[1])) * DOCK_SIDE_MPS if abs(d[1]) > near else 0.0
         return self._cmd(np.array([vx, vy, K_YAW * e]), "dock", remaining, cross, e)
 
-    def _reversing(self) -> bool:
-        """True on a segment the path backs along: its yaw points against its direction of travel."""
-        a, b = self.points[max(self.k - 1, 0)], self.points[min(self.k + 1, len(self.points) - 1)]
-        d = b[:2] - a[:2]
-        if float(np.linalg.norm(d)) < 1e-9:
-            return False
-        return float(np.cos(np.arctan2(d[1], d[0]) - float(self.points[self.k, 2]))) < 0.0
+    def _escape(self, pose: np.ndarray, remaining: float, cross: float) -> TrackerCommand | None:
+        """On a backing-out segment (a straight line out of a station, a few tens of cm): back
+        straight out holding the segment's heading until the pelvis is level with its end, then
+        None (and the nearest point moves past it). Pure pursuit on so short a segment steered by
+        a bearing that swings with every centimetre the robot sways sideways, and turned it in
+        place back and forth at the station."""
+        end = self.k + int(np.argmin(self.backwards[self.k :])) - 1 if not self.backwards[-1] else len(self.points) - 1
+        first = self.k - int(np.argmin(self.backwards[self.k :: -1])) + 1 if not self.backwards[0] else 0
+        u = self.points[end, :2] - self.points[first, :2]
+        if float(np.linalg.norm(u)) < 1e-6:
+            return None
+        u /= np.linalg.norm(u)
+        short = float(np.dot(self.points[end, :2] - pose[:2], u))  # how far the end still lies behind
+        if short <= ESCAPE_DONE_M or end == len(self.points) - 1:
+            self.k = min(end + 1, len(self.points) - 1)
+            return None
+        e = wrap(float(self.points[end, 2]) - float(pose[2]))
+        return self._cmd(np.array([-REVERSE_MPS, 0.0, K_YAW * e]), "walk", remaining, cross, e)
+
+    def _pursuit_index(self, k: int) -> int:
+        """The path point `LOOKAHEAD_M` past point k, but no further than the end of k's segment
+        (a backing-out segment and the forward walk after it are pursued one after the other)."""
+        j = min(int(np.searchsorted(self.s, self.s[k] + LOOKAHEAD_M)), len(self.points) - 1)
+        change = np.flatnonzero(self.backwards[k : j + 1] != self.backwards[k])
+        return k + int(change[0]) - 1 if len(change) else j
 
     def _turn_rate(self, e: float) -> float:
         w = K_YAW * e

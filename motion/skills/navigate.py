@@ -30,10 +30,14 @@ from scenarios.world import PLACE_PREFIX
 
 STAND_PREFIX = "stand_"
 STEP_S = 0.1  # one velocity command per 0.1 s of sim time (5 control periods)
-STOP_SETTLE_S = 1.0  # zero velocity for this long at the goal: the gait comes to rest
+# zero velocity for this long at the goal: the stepping ramps out (0.4 s), the walking policy
+# stands 0.5 s, the standing policy takes over and holds for ~1 s, so the pose judged arrived is
+# the one the next skill starts from (a hand-over lurch used to happen after "arrived")
+STOP_SETTLE_S = 2.0
 NO_PROGRESS_S = 4.0  # this long without getting closer (along the path, or in heading) is blocked
 PROGRESS_EPS = 0.03  # m (or m-equivalent of heading: PROGRESS_M_PER_RAD) that counts as progress
 PROGRESS_M_PER_RAD = 0.3
+NEW_HEADING_RAD = 0.5  # the heading error jumping up by this much is a new heading to face
 REPLANS = 1  # a fixed, bounded fallback: one more plan from where the robot got stuck
 BUDGET_SPEED_MPS = 0.15  # the sim-time budget: path length at this speed ...
 BUDGET_EXTRA_S = 20.0  # ... plus this (turns, the stop)
@@ -74,7 +78,7 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict[str, Any]:
     budget_s = plan.length_m / BUDGET_SPEED_MPS + BUDGET_EXTRA_S
     planning_s, replans, steps = plan.planning_time_s, 0, 0
     tracker = PathTracker(plan.points)
-    best, best_t, phase = np.inf, t0, ""
+    best, best_t, phase, last_turn = np.inf, t0, "", 0.0
     while True:
         pose = current_pose(ctx)
         now = ctx.state.sim_time
@@ -106,8 +110,12 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict[str, Any]:
                 final_pose=_r(current_pose(ctx)),
             )
         left = cmd.remaining_m + PROGRESS_M_PER_RAD * abs(cmd.heading_error_rad)
-        if cmd.phase != phase:  # a turn after a walk measures against a new heading: start afresh
+        turn = abs(cmd.heading_error_rad)
+        if cmd.phase != phase or turn > last_turn + NEW_HEADING_RAD:
+            # a turn after a walk, or a new heading to face past the end of a backing-out
+            # segment, is measured afresh (against the old best it would look like no progress)
             best, best_t, phase = np.inf, now, cmd.phase
+        last_turn = turn
         if left < best - PROGRESS_EPS:
             best, best_t = left, now
         elif now - best_t > NO_PROGRESS_S:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from humanoid.contracts import FailureReason
-from motion.base_planner import DOCK_CLEARANCE_M, BasePlanner
+from motion.base_planner import DOCK_CLEARANCE_M, TURN_ROOM_M, BasePlanner
 from motion.floor_plan import INFLATION_M, build_floor_plan
 
 # A 6 x 4 m room; a partition from the south wall forces a detour; a counter on the east wall.
@@ -93,6 +93,20 @@ def test_start_at_the_counter_backs_out_straight(floor):
     esc = plan.points[: int(round(plan.escape_m / 0.05))]
     assert np.allclose(esc[:, 2], 0.0)  # keeps facing the counter: walks backwards
     assert np.allclose(esc[:, 1], 0.0) and np.all(np.diff(esc[:, 0]) < 0)
+
+
+def test_the_robot_turns_only_where_it_has_room_to(floor):
+    """Escape and docking segments end where the clearance has room for a turn in place
+    (a walking policy's turn wanders); a free start that lacks it backs out too."""
+    for start, goal in ((AT_COUNTER, WEST), (WEST, AT_COUNTER)):
+        plan = BasePlanner(floor).plan(start, goal, "q")
+        assert plan.ok, plan.detail
+        for p in (plan.waypoints[0], plan.waypoints[-1]):  # the transit's ends: where the robot turns
+            assert floor.clearance_at(p[:2]) >= INFLATION_M + TURN_ROOM_M - 1e-9
+    near = np.array([2.4 - INFLATION_M - TURN_ROOM_M / 2, 0.0, 0.0])  # free, but tight to turn (counter edge x = 2.4)
+    assert floor.free(near[:2]) and floor.clearance_at(near[:2]) < INFLATION_M + TURN_ROOM_M
+    plan = BasePlanner(floor).plan(near, WEST, "west")
+    assert plan.ok and plan.escape_m > 0.0 and np.allclose(plan.points[:3, 2], 0.0)
 
 
 def test_docking_walks_forward_into_the_stand_pose(floor):

@@ -70,6 +70,18 @@ def test_backs_out_without_turning_and_turns_in_place_at_a_junction():
     assert turns and all(np.allclose(c.velocity[:2], 0.0) for c in turns)
 
 
+def test_backs_out_straight_even_when_pushed_sideways():
+    """A robot that sways 12 cm sideways while backing out of a station keeps its heading and
+    backs on (steering by a bearing that close turned walk_v2 back and forth at the counter)."""
+    path = l_path()
+    tracker = PathTracker(path)
+    for y in (0.0, -0.06, -0.12, 0.12):
+        cmd = tracker.step(np.array([-0.1, y, 0.0]))
+        assert cmd.phase == "walk" and cmd.velocity[0] < 0.0 and abs(cmd.velocity[2]) < 1e-9
+    cmd = tracker.step(np.array([-0.29, 0.1, 0.0]))  # level with the end of the backing segment
+    assert cmd.phase == "turn" and cmd.progress_m >= 0.3 - 1e-9
+
+
 def test_a_turn_near_half_a_circle_keeps_its_direction_as_the_robot_sways():
     """A path leaving backwards needs a ~180 deg turn; the wrapped heading error flips sign as
     the robot sways about +-pi, and reversing the turn each time rocked walk_v1 until it fell."""
