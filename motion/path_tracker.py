@@ -219,8 +219,7 @@ class PathTracker:
         None (and the nearest point moves past it). Pure pursuit on so short a segment steered by
         a bearing that swings with every centimetre the robot sways sideways, and turned it in
         place back and forth at the station."""
-        end = self.k + int(np.argmin(self.backwards[self.k :])) - 1 if not self.backwards[-1] else len(self.points) - 1
-        first = self.k - int(np.argmin(self.backwards[self.k :: -1])) + 1 if not self.backwards[0] else 0
+        first, end = self._run(self.k)
         u = self.points[end, :2] - self.points[first, :2]
         if float(np.linalg.norm(u)) < 1e-6:
             return None
@@ -231,6 +230,15 @@ class PathTracker:
             return None
         e = wrap(float(self.points[end, 2]) - float(pose[2]))
         return self._cmd(np.array([-REVERSE_MPS, 0.0, K_YAW * e]), "walk", remaining, cross, e)
+
+    def _run(self, k: int) -> tuple[int, int]:
+        """First and last index of the stretch of points around k that share k's `backwards` flag."""
+        first, last = k, k
+        while first > 0 and self.backwards[first - 1] == self.backwards[k]:
+            first -= 1
+        while last < len(self.points) - 1 and self.backwards[last + 1] == self.backwards[k]:
+            last += 1
+        return first, last
 
     def _pursuit_index(self, k: int) -> int:
         """The path point `LOOKAHEAD_M` past point k, but no further than the end of k's segment
