@@ -243,9 +243,7 @@ class PathTracker:
     def _pursuit_index(self, k: int) -> int:
         """The path point `LOOKAHEAD_M` past point k, but no further than the end of k's segment
         (a backing-out segment and the forward walk after it are pursued one after the other)."""
-        j = min(int(np.searchsorted(self.s, self.s[k] + LOOKAHEAD_M)), len(self.points) - 1)
-        change = np.flatnonzero(self.backwards[k : j + 1] != self.backwards[k])
-        return k + int(change[0]) - 1 if len(change) else j
+        return min(int(np.searchsorted(self.s, self.s[k] + LOOKAHEAD_M)), self._run(k)[1])
 
     def _turn_rate(self, e: float) -> float:
         w = K_YAW * e

@@ -43,7 +43,6 @@ class StepView:
     last_action: np.ndarray  # (B, n_act)
     feet_shift: np.ndarray  # (B, 2) horizontal foot displacement since reset (m)
     fallen: np.ndarray  # (B,) bool
-    default_q: np.ndarray  # (n,)
     stance_q: np.ndarray  # (B, n) the pose each episode started in: default, or a walking policy's stop
     controlled_idx: np.ndarray
     base_height: float
@@ -457,7 +456,6 @@ class StandEnv:
             last_action=self.last_action,
             feet_shift=np.linalg.norm(s["feet"] - self.feet_xy0, axis=2),
             fallen=fallen,
-            default_q=self.default_q,
             stance_q=self.stance_q,
             controlled_idx=self.io.controlled_idx,
             base_height=self.spec.base_height,
