@@ -10,8 +10,8 @@ other side does.
 Each map is a permutation and a sign per entry. The joint part is derived from the model, not
 from names and axis conventions: a reflection S turns a hinge rotating by q about world axis a
 into one rotating by -q about S a, and a slide moving by q along a into one moving by q along S a;
-the partner joint (left_* <-> right_*, or the joint itself) has world axis b = +-S a at the
-default pose, which fixes the sign. The gait clock mirrors by half a period: the left leg swings
+the partner joint (found by reflected geometry, or the joint itself) has world axis b = +-S a at
+the default pose, which fixes the sign. The gait clock mirrors by half a period: the left leg swings
 while sin(phase) > 0 (`control.gait`), so the mirrored robot is the one whose right leg swings.
 """
 
@@ -42,11 +42,34 @@ class MirrorMap:
         return x[..., self.perm] * self.sign
 
 
-def partner(name: str) -> str:
-    for a, b in (("left_", "right_"), ("right_", "left_")):
-        if name.startswith(a):
-            return b + name[len(a) :]
-    return name
+def _mirror_partner(model: mujoco.MjModel, data: mujoco.MjData, joint: int, candidates: list[int]) -> tuple[int, float]:
+    """The joint among `candidates` that is `joint` reflected, and the dot of their world axes.
+
+    Matched by geometry, not by name: the partner's anchor and its body's centre of mass sit at
+    the reflected places and its axis is parallel to the reflected axis. Names can mislead: the
+    fingers are named a/b on each hand, but left_finger_a is the outer finger and right_finger_a
+    the inner one, and pairing them by name mirrored an open gripper into a negative opening
+    that no robot can have (which is why walk_v4's symmetry loss taught it nothing about turning).
+    """
+    body = model.jnt_bodyid[joint]
+    anchor, com = data.xanchor[joint] * REFLECT, data.xipos[body] * REFLECT
+    axis = data.xaxis[joint] * REFLECT
+    for k in candidates:
+        b = model.jnt_bodyid[k]
+        dot = float(np.dot(axis, data.xaxis[k]))
+        if (
+            np.allclose(data.xanchor[k], anchor, atol=1e-6)
+            and np.allclose(data.xipos[b], com, atol=1e-6)
+            and abs(abs(dot) - 1.0) < 1e-6
+            and model.jnt_type[k] == model.jnt_type[joint]
+        ):
+            return k, dot
+    name = model.joint(joint).name
+    raise ValueError(
+        f"joint '{name}' has no mirror image among the robot's joints (nothing at the reflected anchor "
+        f"{np.round(anchor, 3)} with an axis parallel to {np.round(axis, 3)}): the robot is not left-right "
+        "symmetric, do not train it with a symmetry loss"
+    )
 
 
 def joint_mirror(spec: RobotSpec, model: mujoco.MjModel) -> MirrorMap:
@@ -54,22 +77,12 @@ def joint_mirror(spec: RobotSpec, model: mujoco.MjModel) -> MirrorMap:
     data = mujoco.MjData(model)
     mujoco.mj_kinematics(model, data)
     names = list(spec.joint_names)
+    ids = [model.joint(n).id for n in names]
     perm, sign = np.zeros(len(names), dtype=int), np.zeros(len(names))
-    for i, name in enumerate(names):
-        other = partner(name)
-        if other not in names:
-            raise ValueError(f"joint '{name}' has no mirror partner '{other}' in robot '{spec.name}'")
-        j = names.index(other)
-        a = data.xaxis[model.joint(other).id] * REFLECT  # the partner's axis, mirrored
-        b = data.xaxis[model.joint(name).id]
-        dot = float(np.dot(a, b))
-        if abs(abs(dot) - 1.0) > 1e-6:
-            raise ValueError(
-                f"joints '{name}' and '{other}' are not mirror images (axes {np.round(b, 3)} and mirrored "
-                f"{np.round(a, 3)}): the robot is not left-right symmetric, do not train it with a symmetry loss"
-            )
-        hinge = model.jnt_type[model.joint(name).id] == mujoco.mjtJoint.mjJNT_HINGE
-        perm[i], sign[i] = j, (-1.0 if hinge else 1.0) * np.sign(dot)
+    for i, jid in enumerate(ids):
+        k, dot = _mirror_partner(model, data, jid, ids)
+        hinge = model.jnt_type[jid] == mujoco.mjtJoint.mjJNT_HINGE
+        perm[i], sign[i] = ids.index(k), (-1.0 if hinge else 1.0) * np.sign(dot)
     return MirrorMap(perm, sign)
 
 

@@ -13,6 +13,7 @@ card before the policy is used (DESIGN.md: training only ever produces a new art
 from __future__ import annotations
 
 import argparse
+import ast
 import platform
 import sys
 import time
@@ -308,6 +309,28 @@ def _resume_note(resumed_from: Path | None) -> str:
     )
 
 
+def env_overrides(pairs: list[str]) -> dict[str, object]:
+    """`FIELD=VALUE` strings as WalkEnvConfig overrides, each value checked against the field's default."""
+    known = {f.name: f for f in fields(WalkEnvConfig)}
+    out: dict[str, object] = {}
+    for pair in pairs:
+        name, sep, text = pair.partition("=")
+        if not sep or name not in known or name == "rewards":
+            options = ", ".join(n for n in known if n != "rewards")
+            raise SystemExit(f"--env {pair!r}: expected FIELD=VALUE with FIELD one of: {options}")
+        default = getattr(WalkEnvConfig(), name)
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            raise SystemExit(f"--env {pair!r}: {text!r} is not a number or tuple") from None
+        if isinstance(default, float) and isinstance(value, int):
+            value = float(value)
+        if type(value) is not type(default) or (isinstance(value, tuple) and len(value) != len(default)):
+            raise SystemExit(f"--env {pair!r}: {name} takes a value like {default!r}")
+        out[name] = value
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, required=True, help="environment steps (policy periods) to train for")
@@ -328,13 +351,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--critic-warmup-iters", type=int, default=30, help="with --warm-start: critic-only iterations")
     ap.add_argument("--init-std", type=float, default=None, help="initial action std (default: the PPO config's)")
     ap.add_argument("--symmetry-coef", type=float, default=None, help="mirror-symmetry loss weight (default: the PPO config's)")
+    ap.add_argument(
+        "--env", action="append", default=[], metavar="FIELD=VALUE",
+        help="override a WalkEnvConfig field, e.g. --env no_lateral_prob=0.2 (repeatable; recorded in the card's command)",
+    )
     args = ap.parse_args(argv)
 
     torch.set_num_threads(1)
     np.random.seed(args.seed)
     spec = load_robot_spec(args.robot)
     io = PolicyIO(spec, kind="walk")
-    env_cfg = WalkEnvConfig(num_envs=args.num_envs, threads=args.threads)
+    env_cfg = replace(WalkEnvConfig(num_envs=args.num_envs, threads=args.threads), **env_overrides(args.env))
     ppo_cfg = walk_ppo_config()
     if args.init_std is not None:
         ppo_cfg = replace(ppo_cfg, init_std=args.init_std)
