@@ -10,7 +10,7 @@ median and p99, and the floor plan's build time.
 
     .venv/bin/python -m benchmarks.navigate [--rounds 3] [--json out.json]
     .venv/bin/python -m benchmarks.navigate --walk [--walk-pairs N]   # also walk each pair, physically
-    .venv/bin/python -m benchmarks.navigate --walk --policy stand=robots/reference_humanoid/policies/stand_v2.onnx
+    .venv/bin/python -m benchmarks.navigate --walk --policy walk=PATH.onnx  # a candidate, unpromoted
 
 `--walk` then runs the `navigate` skill for real on every ordered pair (or the first N): the
 robot starts standing at the first station's stand pose in the simulated kitchen, the control
@@ -64,7 +64,7 @@ def main() -> None:
     ap.add_argument("--walk", action="store_true", help="also walk every ordered pair with the trained policies")
     ap.add_argument("--walk-pairs", type=int, default=0, help="walk only the first N ordered pairs (0: all)")
     ap.add_argument("--policy", action="append", default=[], metavar="NAME=PATH",
-                    help="walk with this policy file instead of the manifest's (e.g. stand=.../stand_v2.onnx)")
+                    help="walk with this policy file instead of the manifest's (e.g. walk=.../walk_v5.onnx)")
     args = ap.parse_args()
 
     spec = with_candidate_policies(load_robot_spec(), args.policy)

@@ -27,7 +27,9 @@ from scenarios.world import World
 
 SIDES = ("left", "right")  # MotionRequest order: arm_q is left_arm then right_arm, gripper (left, right)
 LINE_STEP_M = 0.01  # Cartesian lines are solved by IK every centimetre
-RETREAT_M = 0.10  # how far an open hand backs out along its fingers after letting go
+# how far an open hand backs out along its fingers after letting go; 10 cm left the fingers 8 mm
+# from a mug just set under the coffee spout, too close for the next arm plan to start from
+RETREAT_M = 0.13
 MAX_LINE_JUMP_RAD = 0.2  # a larger joint change between two line points is an IK branch flip
 
 
@@ -301,8 +303,11 @@ class SkillContext:
         allowed: frozenset = frozenset(),
         clearance: float | None = None,
         free_axis: int | None = None,
+        prefix: bool = False,
     ) -> np.ndarray | None:
-        """Joint path that moves `frame` along the segment p_from->p_to at fixed orientation."""
+        """Joint path that moves `frame` along the segment p_from->p_to at fixed orientation.
+
+        `prefix`: where the line cannot go on, return the part up to there (None if not one step)."""
         n = max(1, int(np.ceil(np.linalg.norm(p_to - p_from) / LINE_STEP_M)))
         path = [np.asarray(q_from, dtype=np.float64)]
         for s in np.linspace(0.0, 1.0, n + 1)[1:]:
@@ -311,7 +316,7 @@ class SkillContext:
             )
             q = self.solve_local(side, target, path[-1], allowed, clearance)
             if q is None or np.abs(q - path[-1]).max() > MAX_LINE_JUMP_RAD:
-                return None
+                return np.asarray(path) if prefix and len(path) > 1 else None
             path.append(q)
         return np.asarray(path)
 
@@ -352,9 +357,9 @@ class SkillContext:
         allowed: frozenset = frozenset(),
         rot: np.ndarray | None = None,
     ) -> bool:
-        """Back the open hand out `RETREAT_M` along its fingers (the frame's z axis), holding
-        `rot` (default: the frame's measured orientation). False when no straight path exists;
-        the caller decides whether that matters."""
+        """Back the open hand out along its fingers (the frame's z axis), holding `rot` (default:
+        the frame's measured orientation): `RETREAT_M`, or as far as a straight path goes. False
+        when not even one step is free; the caller decides whether that matters."""
         self.model.set_arm(side, self.arm_q(side))
         p_now, r_now = self.frame_pose(side, frame, frame_type)
         path = self.line(
@@ -366,6 +371,7 @@ class SkillContext:
             p_now + RETREAT_M * r_now[:, 2],
             self.arm_q(side),
             allowed=allowed,
+            prefix=True,
         )
         if path is None:
             return False

@@ -76,7 +76,9 @@ def test_tampered_policy_file_refuses_to_run(tmp_path, capsys):
 
     robot = tmp_path / "tampered_robot"
     shutil.copytree(ROBOTS_DIR / "reference_humanoid", robot)
-    onnx = robot / "policies" / "stand_v1.onnx"
+    from humanoid.robot_spec import load_robot_spec
+
+    onnx = load_robot_spec(robot).policies["stand"].path  # the file the manifest pins, whichever it is
     blob = bytearray(onnx.read_bytes())
     blob[-10] ^= 0xFF  # one flipped byte
     onnx.write_bytes(bytes(blob))

@@ -5,9 +5,8 @@ falls on some station-to-station walks, see docs/walking.md. No kinematic stand-
 SimWorld physics, the control loop with the frozen standing and walking policies (their
 hand-overs included), the OMPL base path and the path tracker.
 
-The standing policy is `stand_v2`, the one trained for the stance the walking policy stops in
-(`stand_v1`, still the manifest's for the day-one coffee, steps the robot back 0.2-0.7 m after
-a walk); docs/walking.md says why it is not promoted yet.
+The standing policy is the manifest's (`stand_v2`), trained for the wide stance the walking
+policy stops in; `stand_v1` stepped the robot back 0.2-0.7 m after every walk (docs/walking.md).
 """
 
 from __future__ import annotations
@@ -26,13 +25,9 @@ from scenarios.world import build_world
 pytestmark = pytest.mark.slow
 
 
-STAND_FOR_WALKING = "policies/stand_v2.onnx"
-
-
 @pytest.fixture(scope="module")
 def away_kitchen(spec):
-    walking = spec.with_policy_file("stand", spec.folder / STAND_FOR_WALKING)
-    return build_world("kitchen", walking, start="robot_start_away")
+    return build_world("kitchen", spec, start="robot_start_away")
 
 
 def _executor(world, xy_yaw):

@@ -83,9 +83,9 @@ def test_a_real_run_opens_and_a_subgoal_shows_its_details(page, base_url: str) -
     assert page.locator("#map .map-object").count() > 10
     assert page.locator("#map .executed-path").count() == 1
     assert page.locator("#plots .uplot").count() == 4
-    page.fill("[data-testid=scrub]", "40")
+    page.fill("[data-testid=scrub]", "35")  # inside the second pick (31-39 s)
     page.dispatch_event("[data-testid=scrub]", "input")
-    assert "sim 40.00 s" in page.inner_text("[data-testid=clock]")
+    assert "sim 35.00 s" in page.inner_text("[data-testid=clock]")
     assert "pick(obj=mug_blue)" in page.inner_text("#now")
 
 
