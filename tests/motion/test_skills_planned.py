@@ -107,3 +107,18 @@ def test_open_from_too_far_is_unreachable(ctx):
     with pytest.raises(SkillFailure) as err:
         plan_operate(ctx, art, 0.0, art.open_value)
     assert err.value.reason == FailureReason.UNREACHABLE
+
+
+def test_a_line_out_of_reach_gives_none_or_the_part_that_is_reachable(ctx):
+    """A straight line 1 m forward leaves the arm's reach: refused whole; with `prefix`, the
+    reachable part comes back and ends where the arm gave up, short of the target."""
+    side, site = "left", ctx.spec.end_effectors["left"].tip_site
+    ctx.model.set_arm(side, ctx.arm_q(side))
+    p0, rot = ctx.model.site_pose(site)
+    p1 = p0 + np.array([1.0, 0.0, 0.0])
+    assert ctx.line(side, site, "site", rot, p0, p1, ctx.arm_q(side)) is None
+    part = ctx.line(side, site, "site", rot, p0, p1, ctx.arm_q(side), prefix=True)
+    assert part is not None and 2 <= len(part) < 100
+    ctx.model.set_arm(side, part[-1])
+    reached = ctx.model.site_pose(site)[0]
+    assert 0.02 < reached[0] - p0[0] < 0.9  # it moved forward, and stopped well short of 1 m
