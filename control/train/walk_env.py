@@ -78,6 +78,14 @@ def r_track_ang_vel(v: WalkView, sigma: float) -> np.ndarray:
     return np.exp(-np.square(v.command[:, 2] - v.gyro[:, 2]) / sigma)
 
 
+def r_lin_vel_error(v: WalkView) -> np.ndarray:
+    return np.linalg.norm(v.command[:, :2] - v.base_vel[:, :2], axis=1)
+
+
+def r_ang_vel_error(v: WalkView) -> np.ndarray:
+    return np.abs(v.command[:, 2] - v.gyro[:, 2])
+
+
 def r_alive(v: WalkView) -> np.ndarray:
     return np.ones_like(v.height)
 
@@ -147,6 +155,11 @@ def default_rewards() -> tuple[RewardTerm, ...]:
         # learned to ignore forward commands under ~0.2 m/s and turns under ~0.4 rad/s
         RewardTerm("track_lin_vel", r_track_lin_vel, 2.0, {"sigma": 0.02}),
         RewardTerm("track_ang_vel", r_track_ang_vel, 1.5, {"sigma": 0.04}),
+        # ... but a sharp kernel is flat far from the command: a policy turning in place at 0.1
+        # rad/s when asked for 0.6 scores ~0 either way and gets no pull toward turning (walk_v5's
+        # first run lost its turns in place that way). A linear error term pulls everywhere.
+        RewardTerm("lin_vel_error", r_lin_vel_error, -0.5),
+        RewardTerm("ang_vel_error", r_ang_vel_error, -0.5),
         RewardTerm("alive", r_alive, 0.5),
         RewardTerm("upright", r_upright, -5.0),
         RewardTerm("base_height", r_base_height, 0.3, {"sigma": 0.05}),
