@@ -42,9 +42,43 @@ class DeployedActor(nn.Module):
         return torch.clamp(self.actor(x), -self.action_clip, self.action_clip)
 
 
-def export_onnx(model: ActorCritic, policy_io: PolicyIO, path: Path, extra_metadata: dict[str, str] | None = None) -> str:
-    """Write the deployed actor to `path` as ONNX; returns the file's sha256."""
-    deployed = DeployedActor(model, policy_io.action_clip).eval()
+class MirrorAveragedActor(DeployedActor):
+    """(a(s) + M_a a(M_s s)) / 2 of the deployed actor a: left-right symmetric by construction.
+
+    A symmetry loss only pulls a policy toward symmetry, and ~0.04 rad of leftover asymmetry
+    in the hip yaws is enough to stop turns one way (walk_v2 with the grippers closed). The
+    average of a policy and its mirror image is exactly symmetric, whatever the weights. The
+    parameter names stay DeployedActor's, so `load_deployed_actor` still reads the file.
+    """
+
+    def __init__(self, model: ActorCritic, action_clip: float, mirror) -> None:
+        super().__init__(model, action_clip)
+        obs_map, act_map = mirror
+        self.register_buffer("mirror_obs_perm", torch.as_tensor(obs_map.perm, dtype=torch.long))
+        self.register_buffer("mirror_obs_sign", torch.as_tensor(obs_map.sign, dtype=torch.float32))
+        self.register_buffer("mirror_act_perm", torch.as_tensor(act_map.perm, dtype=torch.long))
+        self.register_buffer("mirror_act_sign", torch.as_tensor(act_map.sign, dtype=torch.float32))
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        mirrored = super().forward(obs[:, self.mirror_obs_perm] * self.mirror_obs_sign)
+        return 0.5 * (super().forward(obs) + mirrored[:, self.mirror_act_perm] * self.mirror_act_sign)
+
+
+def export_onnx(
+    model: ActorCritic,
+    policy_io: PolicyIO,
+    path: Path,
+    extra_metadata: dict[str, str] | None = None,
+    mirror=None,
+) -> str:
+    """Write the deployed actor to `path` as ONNX; returns the file's sha256.
+
+    `mirror`: (observation map, action map) of `control.train.symmetry`; the graph then averages
+    the actor with its mirror image (`MirrorAveragedActor`)."""
+    if mirror is None:
+        deployed = DeployedActor(model, policy_io.action_clip).eval()
+    else:
+        deployed = MirrorAveragedActor(model, policy_io.action_clip, mirror).eval()
     buf = io.BytesIO()
     with warnings.catch_warnings():
         # the TorchScript exporter is deprecated but needs no extra packages (onnxscript)
