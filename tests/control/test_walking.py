@@ -124,7 +124,15 @@ def test_warm_start_continues_the_shipped_actor_and_learns_with_the_symmetry_los
     cfg = WalkEnvConfig(num_envs=4, episode_s=1.0, threads=1)
     ppo_cfg = PPOConfig(horizon=8, epochs=1, minibatches=2, init_std=0.2, symmetry_coef=1.0)
     frozen = train(spec, 64, 0, cfg, ppo_cfg, log=lambda _: None, warm_start=shipped, critic_warmup_iters=2)
-    out = export_onnx(frozen.ppo.model, io, tmp_path / "again.onnx")
+    # a mirror-averaged file (walk_v5) holds one actor; averaged again on export it is the same policy
+    import onnx
+
+    from control.train.env import build_training_model
+    from control.train.symmetry import walk_mirrors
+
+    averaged = any(p.key == "mirror_averaged_from" for p in onnx.load(str(shipped)).metadata_props)
+    mirror = walk_mirrors(io, build_training_model(spec)) if averaged else None
+    out = export_onnx(frozen.ppo.model, io, tmp_path / "again.onnx", mirror=mirror)
     obs = np.random.default_rng(0).normal(0, 0.5, (16, io.obs_dim)).astype(np.float32)
     a = FrozenPolicy(PolicyArtifact("walk", shipped, spec.policy("walk").sha256, None), io)
     b = FrozenPolicy(PolicyArtifact("walk", tmp_path / "again.onnx", out, None), io)
@@ -133,7 +141,7 @@ def test_warm_start_continues_the_shipped_actor_and_learns_with_the_symmetry_los
     lines: list[str] = []
     moved = train(spec, 64, 0, cfg, ppo_cfg, log=lines.append, warm_start=shipped, critic_warmup_iters=1)
     assert any("critic warm-up" in ln for ln in lines) and any("sym " in ln and "warm-up" not in ln for ln in lines)
-    export_onnx(moved.ppo.model, io, tmp_path / "moved.onnx")
+    export_onnx(moved.ppo.model, io, tmp_path / "moved.onnx", mirror=mirror)
     c = FrozenPolicy(PolicyArtifact("walk", tmp_path / "moved.onnx", file_sha256(tmp_path / "moved.onnx"), None), io)
     assert max(float(np.abs(c.act(o) - a.act(o)).max()) for o in obs) > 1e-4
 
