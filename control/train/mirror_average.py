@@ -24,30 +24,18 @@ from control.train.env import build_training_model
 from control.train.export import OPSET, export_onnx, load_deployed_actor
 from control.train.ppo import ActorCritic
 from control.train.symmetry import walk_mirrors
-from control.train.train_walk import WalkEval, batch_act_fn, evaluate, walk_ppo_config
-from control.train.walk_env import WalkEnv, WalkEnvConfig
-from humanoid.robot_spec import PolicyArtifact, load_robot_spec
+from control.train.train_walk import batch_act_fn, eval_row, evaluate, walk_ppo_config
+from humanoid.robot_spec import PolicyArtifact, RobotSpec, load_robot_spec
 
 
-def mirror_average(source: Path, out: Path, robot: str = "reference_humanoid") -> str:
+def mirror_average(spec: RobotSpec, source: Path, out: Path) -> str:
     """Write the mirror-averaged `source` to `out`; returns its sha256."""
-    spec = load_robot_spec(robot)
     io = PolicyIO(spec, kind="walk")
-    probe = WalkEnv(spec, WalkEnvConfig(num_envs=1, threads=1))  # the network's input sizes
-    try:
-        model = ActorCritic(probe.obs_dim, probe.priv_dim, probe.action_dim, walk_ppo_config())
-    finally:
-        probe.close()
+    # only the actor is exported: the critic's privileged inputs do not matter here
+    model = ActorCritic(io.obs_dim, 0, io.action_dim, walk_ppo_config())
     load_deployed_actor(model, source)
     meta = {"name": out.stem, "kind": "walk", "mirror_averaged_from": f"{source.name} sha256 {file_sha256(source)}"}
     return export_onnx(model, io, out, meta, mirror=walk_mirrors(io, build_training_model(spec)))
-
-
-def _row(label: str, e: WalkEval) -> str:
-    return (
-        f"| {label} | {e.fall_rate:.2f} | {e.track_rms:.3f} | {e.yaw_rate_rms:.3f} | {e.stand_drift_m_s:.3f} "
-        f"| {e.sim_over_wall:.1f} |"
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,17 +51,17 @@ def main(argv: list[str] | None = None) -> int:
     if not args.source.is_file():
         raise SystemExit(f"{args.source}: no such policy file (give the .onnx of a shipped walking policy)")
 
-    out = args.out / f"{args.name}.onnx"
-    sha = mirror_average(args.source, out, args.robot)
-    print(f"wrote {out} sha256 {sha}", flush=True)
     spec = load_robot_spec(args.robot)
     io = PolicyIO(spec, kind="walk")
+    out = args.out / f"{args.name}.onnx"
+    sha = mirror_average(spec, args.source, out)
+    print(f"wrote {out} sha256 {sha}", flush=True)
     rows = []
     for label, path in ((f"{args.source.stem} (source)", args.source), (f"{args.name} (mirror-averaged)", out)):
         policy = FrozenPolicy(PolicyArtifact("walk", path, file_sha256(path), None), io)
         ev = evaluate(spec, batch_act_fn(policy), args.eval_episodes, args.eval_seconds, args.eval_seed)
         print(f"eval {label}: {ev}", flush=True)
-        rows.append(_row(label, ev))
+        rows.append(eval_row(label, ev))
     command = "python -m control.train.mirror_average " + " ".join(sys.argv[1:] if argv is None else argv)
     table = "\n".join(rows)
     card = args.out / f"{args.name}.md"

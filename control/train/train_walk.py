@@ -216,15 +216,20 @@ def reference_only_act_fn(action_dim: int):
     return lambda obs: np.zeros((obs.shape[0], action_dim))
 
 
+def eval_row(label: str, e: WalkEval) -> str:
+    """One row of a model card's evaluation table (columns as in `write_model_card`)."""
+    return (
+        f"| {label} | {e.fall_rate:.2f} | {e.track_rms:.3f} | {e.yaw_rate_rms:.3f} | {e.stand_drift_m_s:.3f} "
+        f"| {e.sim_over_wall:.1f} |"
+    )
+
+
 def write_model_card(
     path: Path, *, name: str, command: str, seed: int, result: TrainResult, sha256: str, io: PolicyIO,
     env_cfg: WalkEnvConfig, ppo_cfg: PPOConfig, evals: list[tuple[str, WalkEval]], eval_seed: int,
     resumed_from: Path | None = None,
 ) -> None:
-    rows = "\n".join(
-        f"| {label} | {e.fall_rate:.2f} | {e.track_rms:.3f} | {e.yaw_rate_rms:.3f} | {e.stand_drift_m_s:.3f} | {e.sim_over_wall:.1f} |"
-        for label, e in evals
-    )
+    rows = "\n".join(eval_row(label, e) for label, e in evals)
     layout = "\n".join(f"| {t.start}-{t.start + t.size - 1} | {t.name} | {t.size} | {t.scale:g} |" for t in io.terms)
     rewards = "\n".join(f"| {r.name} | {r.weight:g} | {r.params or ''} |" for r in env_cfg.rewards)
     env_rows = "\n".join(f"- `{f.name}`: {getattr(env_cfg, f.name)}" for f in fields(WalkEnvConfig) if f.name != "rewards")
@@ -311,13 +316,12 @@ def _resume_note(resumed_from: Path | None) -> str:
 
 def env_overrides(pairs: list[str]) -> dict[str, object]:
     """`FIELD=VALUE` strings as WalkEnvConfig overrides, each value checked against the field's default."""
-    known = {f.name: f for f in fields(WalkEnvConfig)}
+    known = [f.name for f in fields(WalkEnvConfig) if f.name != "rewards"]
     out: dict[str, object] = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
-        if not sep or name not in known or name == "rewards":
-            options = ", ".join(n for n in known if n != "rewards")
-            raise SystemExit(f"--env {pair!r}: expected FIELD=VALUE with FIELD one of: {options}")
+        if not sep or name not in known:
+            raise SystemExit(f"--env {pair!r}: expected FIELD=VALUE with FIELD one of: {', '.join(known)}")
         default = getattr(WalkEnvConfig(), name)
         try:
             value = ast.literal_eval(text)

@@ -39,11 +39,11 @@ def test_mirrored_joints_mirror_every_body(spec, model):
     rng = np.random.default_rng(0)
     q = spec.default_q + rng.uniform(-0.3, 0.3, spec.n_joints) * (spec.q_upper - spec.q_lower) / 2
     a, b = _pose(model, spec, q), _pose(model, spec, m(q))
-    for what, xa, xb, name in (
-        ("body", a.xipos, b.xipos, lambda i: model.body(i).name),
-        ("geom", a.geom_xpos, b.geom_xpos, lambda i: model.geom(i).name or str(i)),
+    for what, first, xa, xb, name in (
+        ("body", 1, a.xipos, b.xipos, lambda i: model.body(i).name),  # body 0 is the world
+        ("geom", 0, a.geom_xpos, b.geom_xpos, lambda i: model.geom(i).name or str(i)),
     ):
-        for i in range(1, len(xa)) if what == "body" else range(len(xa)):
+        for i in range(first, len(xa)):
             found = np.all(np.abs(xb - xa[i] * REFLECT) < 1e-9, axis=1)
             assert found.any(), f"{what} {name(i)} has no mirror image in the mirrored pose"
     np.testing.assert_allclose(m(spec.default_q), spec.default_q, atol=1e-12)  # the default pose is symmetric

@@ -19,7 +19,7 @@ from control.policy import FrozenPolicy, PolicyShapeError, file_sha256
 from control.train.export import export_onnx
 from control.train.ppo import PPOConfig
 from control.train.train_stand import update_manifest
-from control.train.train_walk import train
+from control.train.train_walk import env_overrides, train
 from control.train.walk_env import WalkEnv, WalkEnvConfig
 from humanoid.robot_spec import PolicyArtifact, load_robot_spec
 
@@ -167,3 +167,20 @@ def test_a_candidate_policy_file_is_pinned_to_its_hash_when_swapped_in(spec, tmp
         FrozenPolicy.from_spec(swapped, "walk")
     with pytest.raises(SpecError, match="no file"):
         spec.with_policy_file("walk", tmp_path / "missing.onnx")
+
+
+def test_env_overrides_take_known_fields_of_the_right_kind_and_name_the_mistake():
+    assert env_overrides(["no_lateral_prob=0", "push_force_n=(10, 40.5)"]) == {
+        "no_lateral_prob": 0.0,
+        "push_force_n": (10, 40.5),
+    }
+    for bad, says in (
+        ("no_lateral_prob", "expected FIELD=VALUE"),
+        ("rewards=()", "FIELD one of"),
+        ("no_such_field=1", "no_lateral_prob"),
+        ("no_lateral_prob=high", "not a number or tuple"),
+        ("push_force_n=5.0", "takes a value like (20.0, 80.0)"),
+        ("push_force_n=(1.0, 2.0, 3.0)", "takes a value like"),
+    ):
+        with pytest.raises(SystemExit, match=says.replace("(", r"\(").replace(")", r"\)")):
+            env_overrides([bad])
