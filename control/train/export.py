@@ -24,6 +24,8 @@ from control.policy import LAYOUT_METADATA_KEY
 from control.train.ppo import ActorCritic
 
 OPSET = 17
+# metadata key of a mirror-averaged file: where its actor came from (a source file, or training)
+MIRROR_METADATA_KEY = "mirror_averaged_from"
 
 
 class DeployedActor(nn.Module):
@@ -51,9 +53,9 @@ class MirrorAveragedActor(DeployedActor):
     parameter names stay DeployedActor's, so `load_deployed_actor` still reads the file.
     """
 
-    def __init__(self, model: ActorCritic, action_clip: float, mirror) -> None:
+    def __init__(self, model: ActorCritic, action_clip: float) -> None:
         super().__init__(model, action_clip)
-        obs_map, act_map = mirror
+        obs_map, act_map = model.mirror
         self.register_buffer("mirror_obs_perm", torch.as_tensor(obs_map.perm, dtype=torch.long))
         self.register_buffer("mirror_obs_sign", torch.as_tensor(obs_map.sign, dtype=torch.float32))
         self.register_buffer("mirror_act_perm", torch.as_tensor(act_map.perm, dtype=torch.long))
@@ -69,16 +71,17 @@ def export_onnx(
     policy_io: PolicyIO,
     path: Path,
     extra_metadata: dict[str, str] | None = None,
-    mirror=None,
 ) -> str:
     """Write the deployed actor to `path` as ONNX; returns the file's sha256.
 
-    `mirror`: (observation map, action map) of `control.train.symmetry`; the graph then averages
-    the actor with its mirror image (`MirrorAveragedActor`)."""
-    if mirror is None:
+    A model built with mirror maps (`ActorCritic(mirror=...)`) is exported as the mirror average
+    it was trained as (`MirrorAveragedActor`), so what ships is what training optimised."""
+    extra_metadata = dict(extra_metadata or {})
+    if model.mirror is None:
         deployed = DeployedActor(model, policy_io.action_clip).eval()
     else:
-        deployed = MirrorAveragedActor(model, policy_io.action_clip, mirror).eval()
+        deployed = MirrorAveragedActor(model, policy_io.action_clip).eval()
+        extra_metadata.setdefault(MIRROR_METADATA_KEY, "training (the PPO policy mean was the mirror average)")
     buf = io.BytesIO()
     with warnings.catch_warnings():
         # the TorchScript exporter is deprecated but needs no extra packages (onnxscript)
@@ -99,7 +102,7 @@ def export_onnx(
         "obs_dim": str(policy_io.obs_dim),
         "action_dim": str(policy_io.action_dim),
         "robot": policy_io.spec.name,
-        **(extra_metadata or {}),
+        **extra_metadata,
     }
     for key, value in meta.items():
         entry = proto.metadata_props.add()
@@ -112,11 +115,17 @@ def export_onnx(
     return hashlib.sha256(blob).hexdigest()
 
 
+def is_mirror_averaged(path: Path) -> bool:
+    return any(p.key == MIRROR_METADATA_KEY for p in onnx.load(str(path)).metadata_props)
+
+
 def load_deployed_actor(model: ActorCritic, path: Path) -> None:
     """The inverse of `export_onnx` for a warm start: the shipped file's observation normaliser
     and actor weights into `model` (the critic is not in the file and stays as it is). For
     continuing a policy whose training checkpoint is gone; the normaliser is given a large count
-    so that the first updates do not move it away from what the actor was trained with."""
+    so that the first updates do not move it away from what the actor was trained with. A
+    mirror-averaged file holds one actor: it continues as the same policy only in a model that
+    averages too, so a plain model refuses it."""
     init = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer}
     actor_keys = {k: v for k, v in init.items() if k.startswith("actor.")}
     expected = {f"actor.{k}" for k in model.actor.state_dict()}
@@ -124,6 +133,11 @@ def load_deployed_actor(model: ActorCritic, path: Path) -> None:
         raise ValueError(
             f"{path} is not an actor exported by control.train.export for this network: it holds "
             f"{sorted(init)}, expected mean, std and {sorted(expected)} (check --hidden / the layout)"
+        )
+    if is_mirror_averaged(path) and model.mirror is None:
+        raise ValueError(
+            f"{path} is mirror-averaged (metadata '{MIRROR_METADATA_KEY}'): continuing it without the average "
+            "would silently change the policy; train with PPOConfig.mirror_average (train_walk's default)"
         )
     with torch.no_grad():
         model.actor.load_state_dict({k[len("actor.") :]: torch.tensor(v) for k, v in actor_keys.items()})

@@ -21,7 +21,7 @@ from pathlib import Path
 from control.observation import PolicyIO
 from control.policy import FrozenPolicy, file_sha256
 from control.train.env import build_training_model
-from control.train.export import OPSET, export_onnx, load_deployed_actor
+from control.train.export import MIRROR_METADATA_KEY, OPSET, export_onnx, load_deployed_actor
 from control.train.ppo import ActorCritic
 from control.train.symmetry import walk_mirrors
 from control.train.train_walk import batch_act_fn, eval_row, evaluate, walk_ppo_config
@@ -32,10 +32,11 @@ def mirror_average(spec: RobotSpec, source: Path, out: Path) -> str:
     """Write the mirror-averaged `source` to `out`; returns its sha256."""
     io = PolicyIO(spec, kind="walk")
     # only the actor is exported: the critic's privileged inputs do not matter here
-    model = ActorCritic(io.obs_dim, 0, io.action_dim, walk_ppo_config())
+    mirror = walk_mirrors(io, build_training_model(spec))
+    model = ActorCritic(io.obs_dim, 0, io.action_dim, walk_ppo_config(), mirror=mirror)
     load_deployed_actor(model, source)
-    meta = {"name": out.stem, "kind": "walk", "mirror_averaged_from": f"{source.name} sha256 {file_sha256(source)}"}
-    return export_onnx(model, io, out, meta, mirror=walk_mirrors(io, build_training_model(spec)))
+    meta = {"name": out.stem, "kind": "walk", MIRROR_METADATA_KEY: f"{source.name} sha256 {file_sha256(source)}"}
+    return export_onnx(model, io, out, meta)
 
 
 def main(argv: list[str] | None = None) -> int:

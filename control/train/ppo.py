@@ -35,6 +35,9 @@ class PPOConfig:
     # weight of the mirror-symmetry loss |mu(s) - M_a(mu(M_s(s)))|^2 (control/train/symmetry.py);
     # used only when PPO is given the mirror maps
     symmetry_coef: float = 0.0
+    # the policy mean is the average of the actor and its mirror image (`mean_action`); it is
+    # then symmetric by construction, and this exact average is what `export` ships
+    mirror_average: bool = False
 
 
 class RunningNorm(nn.Module):
@@ -74,8 +77,13 @@ def mlp(inp: int, hidden: tuple[int, ...], out: int) -> nn.Sequential:
 
 
 class ActorCritic(nn.Module):
-    def __init__(self, obs_dim: int, priv_dim: int, act_dim: int, cfg: PPOConfig) -> None:
+    def __init__(self, obs_dim: int, priv_dim: int, act_dim: int, cfg: PPOConfig, mirror=None) -> None:
+        """`mirror`: (observation map, action map) of `control.train.symmetry`; given, the policy
+        is the mirror average (a(s) + M_a a(M_s s)) / 2 of the actor a, with a symmetric std."""
         super().__init__()
+        # plain attributes, not buffers: checkpoints hold weights only, and the maps come from
+        # the robot model each time
+        self.mirror = mirror
         self.obs_norm = RunningNorm(obs_dim, var_floor=cfg.obs_var_floor)
         self.critic_norm = RunningNorm(obs_dim + priv_dim, var_floor=cfg.obs_var_floor)
         self.actor = mlp(obs_dim, cfg.hidden, act_dim)
@@ -86,13 +94,23 @@ class ActorCritic(nn.Module):
         nn.init.zeros_(self.actor[-1].bias)
 
     def mean_action(self, obs: torch.Tensor) -> torch.Tensor:
-        return self.actor(self.obs_norm(obs))
+        mean = self.actor(self.obs_norm(obs))
+        if self.mirror is None:
+            return mean
+        obs_map, act_map = self.mirror
+        return 0.5 * (mean + act_map(self.actor(self.obs_norm(obs_map(obs)))))
+
+    def action_std(self) -> torch.Tensor:
+        if self.mirror is None:
+            return self.log_std.exp()
+        # the geometric mean of each joint's std and its partner's: mirrored joints explore alike
+        return (0.5 * (self.log_std + self.log_std[torch.as_tensor(self.mirror[1].perm)])).exp()
 
     def value(self, obs: torch.Tensor, priv: torch.Tensor) -> torch.Tensor:
         return self.critic(self.critic_norm(torch.cat([obs, priv], dim=-1))).squeeze(-1)
 
     def dist(self, obs: torch.Tensor) -> torch.distributions.Normal:
-        return torch.distributions.Normal(self.mean_action(obs), self.log_std.exp().expand(obs.shape[0], -1))
+        return torch.distributions.Normal(self.mean_action(obs), self.action_std().expand(obs.shape[0], -1))
 
 
 class RolloutBuffer:
@@ -112,13 +130,16 @@ class PPO:
     def __init__(
         self, obs_dim: int, priv_dim: int, act_dim: int, num_envs: int, cfg: PPOConfig | None = None, mirror=None
     ) -> None:
-        """`mirror`: (observation map, action map) of `control.train.symmetry`, for the symmetry loss."""
+        """`mirror`: (observation map, action map) of `control.train.symmetry`, for the symmetry
+        loss (`symmetry_coef`) and the mirror-averaged policy (`mirror_average`)."""
         self.cfg = cfg or PPOConfig()
+        if (self.cfg.symmetry_coef > 0.0 or self.cfg.mirror_average) and mirror is None:
+            raise ValueError("symmetry_coef / mirror_average need the mirror maps (control.train.symmetry.walk_mirrors)")
         self.mirror = mirror if self.cfg.symmetry_coef > 0.0 else None
         # while True only the critic learns (a warm-started actor next to a fresh critic: the
         # critic's first, meaningless advantages would otherwise undo the actor)
         self.actor_frozen = False
-        self.model = ActorCritic(obs_dim, priv_dim, act_dim, self.cfg)
+        self.model = ActorCritic(obs_dim, priv_dim, act_dim, self.cfg, mirror=mirror if self.cfg.mirror_average else None)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=self.cfg.lr)
         self.lr = self.cfg.lr
         self.buf = RolloutBuffer(self.cfg.horizon, num_envs, obs_dim, priv_dim, act_dim)
@@ -226,5 +247,5 @@ class PPO:
         self.step_i = 0
         out = {k: v / max(count, 1) for k, v in stats.items()}
         out["lr"] = self.lr
-        out["std"] = float(model.log_std.detach().exp().mean())
+        out["std"] = float(model.action_std().detach().mean())
         return out

@@ -40,11 +40,13 @@ CURRICULUM_STEP = 0.05
 
 
 def walk_ppo_config() -> PPOConfig:
+    # mirror_average: the robot is left-right symmetric, so the policy is made so by construction
+    # (a symmetry loss alone left walk_v2/v4 turning one way only; docs/walking.md)
     # wider exploration than standing (stepping needs it); shorter horizon, more envs
     # (bigger minibatches than standing: 64 envs x 32 steps / 2; small ones made the KL rule stall)
     return PPOConfig(
         horizon=32, epochs=4, minibatches=2, lr=5e-4, desired_kl=0.02, init_std=0.5, entropy_coef=0.005,
-        obs_var_floor=1e-2,
+        obs_var_floor=1e-2, mirror_average=True,
     )
 
 
@@ -76,7 +78,8 @@ def train(
     full difficulty; the critic first learns alone for `critic_warmup_iters` iterations)."""
     torch.manual_seed(seed)
     env = WalkEnv(spec, env_cfg, seed=seed)
-    mirror = walk_mirrors(env.io, build_training_model(spec)) if ppo_cfg.symmetry_coef > 0.0 else None
+    wants_mirror = ppo_cfg.symmetry_coef > 0.0 or ppo_cfg.mirror_average
+    mirror = walk_mirrors(env.io, build_training_model(spec)) if wants_mirror else None
     ppo = PPO(env.obs_dim, env.priv_dim, env.action_dim, env.num_envs, ppo_cfg, mirror=mirror)
     env_steps, it = 0, 0
     if curriculum:
@@ -141,7 +144,7 @@ def train(
                 f"it {it:5d} | steps {env_steps:9d} | {sps:5.0f} steps/s | wall {wall / 60:5.1f} min | "
                 f"reward/step {ret} | track rms {trk} m/s | fall {fall_rate:4.2f} | difficulty {env.difficulty:.2f} | "
                 f"std {stats['std']:.3f} | kl {stats['kl']:.4f} | lr {stats['lr']:.1e}"
-                + (f" | sym {stats['symmetry']:.4f}" if mirror is not None else "")
+                + (f" | sym {stats['symmetry']:.4f}" if ppo_cfg.symmetry_coef > 0.0 else "")
                 + (" | critic warm-up" if ppo.actor_frozen else "")
             )
             log(line)
@@ -262,7 +265,7 @@ Loaded read-only by `control.policy.FrozenPolicy`, which checks the sha256 below
 - structure: the action is a correction on top of a phase-clock stepping reference
   (`control/gait.py`: period {gait.PERIOD_S:g} s, swing hip flexion {gait.SWING_HIP_RAD:g} rad, amplitude
   ramped over {gait.RAMP_S:g} s between standing and stepping); legs only, waist held, arms follow the
-  motion layer's references
+  motion layer's references{_mirror_note(ppo_cfg)}
 
 Last progress lines:
 ```
@@ -302,6 +305,15 @@ arms and grippers follow `upper_ref`. PD on the robot side (manifest gains), pol
 - Small CPU budget; the numbers above come from this one seed.
 """
     path.write_text(text)
+
+
+def _mirror_note(ppo_cfg: PPOConfig) -> str:
+    if not ppo_cfg.mirror_average:
+        return ""
+    return (
+        "\n- symmetry: the policy mean is the actor averaged with its mirror image, in training and in the file\n"
+        "  (`control.train.export.MirrorAveragedActor`), so it is left-right symmetric by construction"
+    )
 
 
 def _resume_note(resumed_from: Path | None) -> str:
@@ -356,6 +368,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--init-std", type=float, default=None, help="initial action std (default: the PPO config's)")
     ap.add_argument("--symmetry-coef", type=float, default=None, help="mirror-symmetry loss weight (default: the PPO config's)")
     ap.add_argument(
+        "--mirror-average", action=argparse.BooleanOptionalAction, default=True,
+        help="train and ship the policy averaged with its mirror image (default: yes)",
+    )
+    ap.add_argument(
         "--env", action="append", default=[], metavar="FIELD=VALUE",
         help="override a WalkEnvConfig field, e.g. --env no_lateral_prob=0.2 (repeatable; recorded in the card's command)",
     )
@@ -366,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     spec = load_robot_spec(args.robot)
     io = PolicyIO(spec, kind="walk")
     env_cfg = replace(WalkEnvConfig(num_envs=args.num_envs, threads=args.threads), **env_overrides(args.env))
-    ppo_cfg = walk_ppo_config()
+    ppo_cfg = replace(walk_ppo_config(), mirror_average=args.mirror_average)
     if args.init_std is not None:
         ppo_cfg = replace(ppo_cfg, init_std=args.init_std)
     if args.symmetry_coef is not None:

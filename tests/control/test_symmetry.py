@@ -127,32 +127,48 @@ def test_an_asymmetric_robot_is_refused(spec, model):
         joint_mirror(Spec, m)
 
 
-def test_a_mirror_averaged_file_is_exactly_symmetric_and_still_loads(spec, model, tmp_path):
-    """`export_onnx(..., mirror=...)` of a lopsided actor: the file's action at a mirrored
-    observation is the mirrored action (to float precision), it runs through the frozen runtime,
-    and a warm start reads it like any other file."""
+def test_a_mirror_averaged_policy_is_exactly_symmetric_in_training_and_in_its_file(spec, model, tmp_path):
+    """A lopsided actor inside `ActorCritic(mirror=...)`: its training mean is symmetric, the
+    exported file computes that same mean (what ships is what PPO optimised), the plain export
+    of the same weights is lopsided (the test can fail), and a warm start reads the file back."""
     from control.policy import FrozenPolicy, file_sha256
-    from control.train.export import export_onnx, load_deployed_actor
+    from control.train.export import export_onnx, is_mirror_averaged, load_deployed_actor
     from control.train.ppo import ActorCritic
     from humanoid.robot_spec import PolicyArtifact
 
     io = PolicyIO(spec, kind="walk")
-    obs_map, act_map = walk_mirrors(io, model)
+    maps = walk_mirrors(io, model)
+    obs_map, act_map = maps
     torch.manual_seed(1)
-    net = ActorCritic(io.obs_dim, 2, io.action_dim, PPOConfig(hidden=(32,)))
+    plain_net = ActorCritic(io.obs_dim, 2, io.action_dim, PPOConfig(hidden=(32,)))
     with torch.no_grad():
-        net.actor[-1].weight.normal_(0, 0.5)  # far from symmetric
+        plain_net.actor[-1].weight.normal_(0, 0.5)  # far from symmetric
+        plain_net.log_std[:3] += 0.5
+    net = ActorCritic(io.obs_dim, 2, io.action_dim, PPOConfig(hidden=(32,)), mirror=maps)
+    net.load_state_dict(plain_net.state_dict())
+    obs = torch.as_tensor(np.random.default_rng(2).normal(0, 0.5, (8, io.obs_dim)), dtype=torch.float32)
+    with torch.no_grad():
+        torch.testing.assert_close(net.mean_action(obs_map(obs)), act_map(net.mean_action(obs)), atol=1e-6, rtol=0)
+        torch.testing.assert_close(net.action_std(), act_map(net.action_std()).abs())
     plain, averaged = tmp_path / "plain.onnx", tmp_path / "averaged.onnx"
-    export_onnx(net, io, plain)
-    export_onnx(net, io, averaged, mirror=(obs_map, act_map))
+    export_onnx(plain_net, io, plain)
+    export_onnx(net, io, averaged)
+    assert is_mirror_averaged(averaged) and not is_mirror_averaged(plain)
     run = {p: FrozenPolicy(PolicyArtifact("walk", p, file_sha256(p), None), io) for p in (plain, averaged)}
-    obs = np.random.default_rng(2).normal(0, 0.5, (8, io.obs_dim)).astype(np.float32)
-    asym = lambda f: max(np.abs(f.act(o) - act_map(f.act(obs_map(o)))).max() for o in obs)  # noqa: E731
-    assert asym(run[plain]) > 0.05  # the test can fail: the plain file is lopsided
+    asym = lambda f: max(np.abs(f.act(o) - act_map(f.act(obs_map(o)))).max() for o in obs.numpy())  # noqa: E731
+    assert asym(run[plain]) > 0.05
     assert asym(run[averaged]) < 1e-5
-    again = ActorCritic(io.obs_dim, 2, io.action_dim, PPOConfig(hidden=(32,)))
+    with torch.no_grad():
+        want = np.clip(net.mean_action(obs).numpy(), -io.action_clip, io.action_clip)
+    np.testing.assert_allclose(np.stack([run[averaged].act(o) for o in obs.numpy()]), want, atol=1e-4)
+    again = ActorCritic(io.obs_dim, 2, io.action_dim, PPOConfig(hidden=(32,)), mirror=maps)
     load_deployed_actor(again, averaged)
     np.testing.assert_allclose(again.actor[-1].weight.detach().numpy(), net.actor[-1].weight.detach().numpy())
+
+
+def test_mirror_average_without_the_maps_is_refused(spec):
+    with pytest.raises(ValueError, match="mirror maps"):
+        PPO(10, 2, 4, 2, PPOConfig(mirror_average=True))
 
 
 def test_mirror_average_refuses_a_missing_file(tmp_path):

@@ -16,7 +16,7 @@ from control.locomotion import LocomotionController
 from control.loop import ControlLoop, HoldController
 from control.observation import PolicyIO
 from control.policy import FrozenPolicy, PolicyShapeError, file_sha256
-from control.train.export import export_onnx
+from control.train.export import export_onnx, is_mirror_averaged
 from control.train.ppo import PPOConfig
 from control.train.train_stand import update_manifest
 from control.train.train_walk import env_overrides, train
@@ -116,23 +116,16 @@ def test_a_robot_without_a_walking_policy_refuses_to_walk(spec, kitchen):
     assert "finite" in loop.execute(bad).detail
 
 
-def test_warm_start_continues_the_shipped_actor_and_learns_with_the_symmetry_loss(spec, tmp_path):
+def test_warm_start_continues_the_shipped_actor_as_the_same_policy(spec, tmp_path):
     """--warm-start loads a shipped file's actor; while the critic warms up the actor is not
-    touched (the export is the same policy), and after it training goes on with the symmetry loss."""
+    touched (the export is the same policy, mirror average included), and after it training moves it."""
     shipped = spec.policy("walk").path
     io = PolicyIO(spec, kind="walk")
     cfg = WalkEnvConfig(num_envs=4, episode_s=1.0, threads=1)
-    ppo_cfg = PPOConfig(horizon=8, epochs=1, minibatches=2, init_std=0.2, symmetry_coef=1.0)
+    ppo_cfg = PPOConfig(horizon=8, epochs=1, minibatches=2, init_std=0.2, mirror_average=is_mirror_averaged(shipped))
     frozen = train(spec, 64, 0, cfg, ppo_cfg, log=lambda _: None, warm_start=shipped, critic_warmup_iters=2)
-    # a mirror-averaged file (walk_v5) holds one actor; averaged again on export it is the same policy
-    import onnx
-
-    from control.train.env import build_training_model
-    from control.train.symmetry import walk_mirrors
-
-    averaged = any(p.key == "mirror_averaged_from" for p in onnx.load(str(shipped)).metadata_props)
-    mirror = walk_mirrors(io, build_training_model(spec)) if averaged else None
-    out = export_onnx(frozen.ppo.model, io, tmp_path / "again.onnx", mirror=mirror)
+    out = export_onnx(frozen.ppo.model, io, tmp_path / "again.onnx")
+    assert is_mirror_averaged(tmp_path / "again.onnx") == is_mirror_averaged(shipped)
     obs = np.random.default_rng(0).normal(0, 0.5, (16, io.obs_dim)).astype(np.float32)
     a = FrozenPolicy(PolicyArtifact("walk", shipped, spec.policy("walk").sha256, None), io)
     b = FrozenPolicy(PolicyArtifact("walk", tmp_path / "again.onnx", out, None), io)
@@ -140,10 +133,21 @@ def test_warm_start_continues_the_shipped_actor_and_learns_with_the_symmetry_los
         np.testing.assert_allclose(b.act(o), a.act(o), atol=1e-4)  # float32 round trip of the normaliser
     lines: list[str] = []
     moved = train(spec, 64, 0, cfg, ppo_cfg, log=lines.append, warm_start=shipped, critic_warmup_iters=1)
-    assert any("critic warm-up" in ln for ln in lines) and any("sym " in ln and "warm-up" not in ln for ln in lines)
-    export_onnx(moved.ppo.model, io, tmp_path / "moved.onnx", mirror=mirror)
+    assert any("critic warm-up" in ln for ln in lines) and any("warm-up" not in ln for ln in lines if ln.startswith("it "))
+    export_onnx(moved.ppo.model, io, tmp_path / "moved.onnx")
     c = FrozenPolicy(PolicyArtifact("walk", tmp_path / "moved.onnx", file_sha256(tmp_path / "moved.onnx"), None), io)
     assert max(float(np.abs(c.act(o) - a.act(o)).max()) for o in obs) > 1e-4
+
+
+def test_a_mirror_averaged_file_does_not_warm_start_a_plain_policy(spec, tmp_path):
+    """Continuing walk_v5's inner actor without the average would silently ship another policy."""
+    from control.train.mirror_average import mirror_average
+
+    averaged = tmp_path / "averaged.onnx"
+    mirror_average(spec, spec.policy("walk").path, averaged)
+    cfg = WalkEnvConfig(num_envs=2, episode_s=1.0, threads=1)
+    with pytest.raises(ValueError, match="mirror-averaged"):
+        train(spec, 16, 0, cfg, PPOConfig(horizon=8), log=lambda _: None, warm_start=averaged)
 
 
 def test_warm_start_from_a_file_of_another_network_is_a_clear_error(spec, tmp_path):
