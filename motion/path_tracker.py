@@ -44,9 +44,16 @@ MIN_SPEED_MPS = 0.2  # ... but not below this (the dead zone)
 ARRIVAL_POS_M = 0.10  # arrived: pelvis within 10 cm of the goal (the arm skills servo the rest)
 ARRIVAL_YAW_RAD = 0.15  # ... and heading within ~9 deg of the goal's
 DOCK_M = 0.3  # the last stretch of the path: face the goal heading and step onto the goal
-DOCK_SIDE_MPS = 0.3  # sideways steps while docking: the policies barely move sideways for less
+# Docking speeds, forward/back and sideways. walk_v5 (mirror-averaged) has no dead zone left at
+# these: it steps 0.07 m/s forward for 0.1 asked and 0.18 m/s sideways for 0.1 (0.28 for the 0.3
+# used with walk_v2, which overshot the goal and rocked the robot round it: docs/walking.md).
+DOCK_FWD_MPS = 0.12
+DOCK_SIDE_MPS = 0.1
 FINAL_POS_M = 0.05  # docking ends this close to the goal; then a turn in place to its heading
 STOP_POS_M = 0.08  # ... which may end as far as this from the goal (the turn shuffles the feet)
+# The walk-to-stand transition after the stop steps the robot back 2-4 cm (walk_v5 with stand_v2,
+# measured in the coffee runs), which put the coffee machine's button out of the arm's reach.
+STOP_AIM_AHEAD_M = 0.03
 # The final turn aims at half the heading tolerance, so that the robot's last steps after the
 # stop command still leave it inside the tolerance.
 AIM_FRACTION = 0.5
@@ -113,6 +120,10 @@ class PathTracker:
         seg = np.linalg.norm(np.diff(self.points[:, :2], axis=0), axis=1)
         self.s = np.concatenate([[0.0], np.cumsum(seg)])
         self.goal = self.points[-1]
+        # where docking steers the pelvis: the goal moved `STOP_AIM_AHEAD_M` along its heading,
+        # because the stop after it steps the robot back about that much
+        self.aim = self.goal.copy()
+        self.aim[:2] += STOP_AIM_AHEAD_M * np.array([np.cos(self.goal[2]), np.sin(self.goal[2])])
         # True on a segment the path backs along: its yaw points against its direction of travel
         tangent = np.gradient(self.points[:, :2], axis=0) if len(self.points) > 1 else np.zeros((1, 2))
         heading = np.column_stack([np.cos(self.points[:, 2]), np.sin(self.points[:, 2])])
@@ -136,9 +147,9 @@ class PathTracker:
         self.k = int(ahead[int(np.argmin(d))])
         cross = float(d.min())
         remaining = self.length - float(self.s[self.k])
-        to_goal = float(np.linalg.norm(self.goal[:2] - p))
+        to_goal = float(np.linalg.norm(self.aim[:2] - p))
 
-        pos_err, yaw_err = arrival_error(pose, self.goal)
+        pos_err, yaw_err = arrival_error(pose, self.aim)
         if self.final and pos_err <= STOP_POS_M and yaw_err <= AIM_FRACTION * ARRIVAL_YAW_RAD:
             return self._cmd(np.zeros(3), "arrived", remaining, cross, wrap(self.goal[2] - yaw))
         if self.final and to_goal > ARRIVAL_POS_M:
@@ -146,7 +157,7 @@ class PathTracker:
         if self.final:
             # final turn to the goal heading, with a gentle pull back onto the goal
             e = wrap(self.goal[2] - yaw)
-            v_world = 1.0 * (self.goal[:2] - p)
+            v_world = 1.0 * (self.aim[:2] - p)
             v = np.array([*_to_body(v_world, yaw), self._turn_rate(e)])
             return self._cmd(v, "final_turn", remaining, cross, e)
         if remaining < DOCK_M and to_goal < DOCK_M + ARRIVAL_POS_M:
@@ -204,12 +215,12 @@ class PathTracker:
             self.turning = False
         if self.turning:
             return self._cmd(np.array([0.0, 0.0, self._turn_rate(e)]), "turn", remaining, cross, e)
-        d = _to_body(self.goal[:2] - p, yaw)
+        d = _to_body(self.aim[:2] - p, yaw)
         if float(np.linalg.norm(d)) <= FINAL_POS_M:
             self.final = True
             return self._cmd(np.array([0.0, 0.0, self._turn_rate(e)]), "final_turn", remaining, cross, e)
         near = FINAL_POS_M / np.sqrt(2.0)  # both axes inside this: inside FINAL_POS_M
-        vx = float(np.sign(d[0])) * MIN_SPEED_MPS if abs(d[0]) > near else 0.0
+        vx = float(np.sign(d[0])) * DOCK_FWD_MPS if abs(d[0]) > near else 0.0
         vy = float(np.sign(d[1])) * DOCK_SIDE_MPS if abs(d[1]) > near else 0.0
         return self._cmd(np.array([vx, vy, K_YAW * e]), "dock", remaining, cross, e)
 

@@ -10,8 +10,11 @@ from motion.path_tracker import (
     ARRIVAL_POS_M,
     ARRIVAL_YAW_RAD,
     CRUISE_MPS,
+    DOCK_FWD_MPS,
+    FINAL_POS_M,
     MIN_SPEED_MPS,
     MIN_TURN_RADPS,
+    STOP_AIM_AHEAD_M,
     WALK_COMMAND_LIMITS,
     PathTracker,
     arrival_error,
@@ -105,21 +108,34 @@ def test_final_turn_to_the_goal_heading():
     assert arrival_error(pose, path[-1])[1] <= ARRIVAL_YAW_RAD
 
 
-def test_slows_down_near_the_goal():
+def test_slows_down_near_the_goal_and_docks_slowly():
     path = np.column_stack([np.linspace(0, 2, 41), np.zeros(41), np.zeros(41)])
     _, _, log = integrate(PathTracker(path), np.array([0.0, 0.0, 0.0]))
     cruise = max(c.velocity[0] for _, c in log)
-    near = [c.velocity[0] for p, c in log if c.phase in ("walk", "dock") and 2.0 - p[0] < 0.15]
-    assert cruise == pytest.approx(CRUISE_MPS) and near and max(near) == pytest.approx(MIN_SPEED_MPS) and MIN_SPEED_MPS < cruise
+    slowing = [c.velocity[0] for p, c in log if c.phase == "walk" and 2.0 - p[0] < 0.4]
+    docking = [c.velocity[0] for _, c in log if c.phase == "dock" and c.velocity[0] != 0.0]
+    assert cruise == pytest.approx(CRUISE_MPS) and MIN_SPEED_MPS < cruise
+    assert slowing and min(slowing) >= MIN_SPEED_MPS - 1e-9 and min(slowing) < cruise
+    assert docking and all(v == pytest.approx(DOCK_FWD_MPS) for v in docking) and DOCK_FWD_MPS < MIN_SPEED_MPS
+
+
+def test_docking_aims_ahead_of_the_goal_by_the_stop_step_back():
+    """The stop steps the robot back a few cm, so the tracker stops it that far ahead of the goal
+    (along the goal's heading): here the goal faces +y, so the stop is beyond it in y."""
+    path = np.column_stack([np.zeros(21), np.linspace(0, 1, 21), np.full(21, np.pi / 2)])
+    pose, _, _ = integrate(PathTracker(path), np.array([0.0, 0.0, np.pi / 2]))
+    # docking ends within FINAL_POS_M of the aim point (coming from behind: that far short of it)
+    assert abs(pose[1] - (1.0 + STOP_AIM_AHEAD_M)) <= FINAL_POS_M + 0.01
+    assert arrival_error(pose, path[-1])[0] <= ARRIVAL_POS_M
 
 
 @pytest.mark.parametrize("lag", [0.0, 0.5])
 def test_never_asks_for_less_than_the_walking_policy_acts_on(lag):
     """The policies step in place for small commands (their dead zone): while walking the speed
     stays at or above MIN_SPEED_MPS, a turn in place at or above MIN_TURN_RADPS until the robot
-    is almost on heading, and no command goes sideways."""
+    is almost on heading, and no command goes sideways (docking has its own slow speeds)."""
     _, _, log = integrate(PathTracker(l_path()), np.array([0.0, 0.0, 0.0]), lag=lag)
-    walks = [c for _, c in log if c.phase in ("walk", "dock") and c.velocity[0] != 0.0]
+    walks = [c for _, c in log if c.phase == "walk" and c.velocity[0] != 0.0]
     assert walks and all(abs(c.velocity[0]) >= MIN_SPEED_MPS - 1e-9 for c in walks)
     assert all(c.velocity[1] == 0.0 for c in walks if c.phase == "walk")
     turns = [c for _, c in log if c.phase in ("turn", "final_turn") and abs(c.heading_error_rad) > 0.02]
@@ -153,10 +169,10 @@ def test_a_bad_path_is_a_clear_error():
 
 
 def test_docks_sideways_onto_a_goal_beside_it():
-    """Ending 7 cm to the right of the goal, facing the goal's heading, the robot steps left
+    """Ending 7 cm to the right of the aim point, facing the goal's heading, the robot steps left
     without turning towards the goal (which would make it circle it)."""
     path = np.column_stack([np.linspace(0, 1, 21), np.zeros(21), np.zeros(21)])
     tracker = PathTracker(path)
-    cmd = tracker.step(np.array([0.97, -0.07, 0.0]))
+    cmd = tracker.step(np.array([1.0 + STOP_AIM_AHEAD_M - 0.01, -0.07, 0.0]))
     assert cmd.phase == "dock" and cmd.velocity[1] > 0 and abs(cmd.velocity[0]) < 1e-9
     assert abs(cmd.velocity[2]) < 1e-9
