@@ -207,6 +207,12 @@ class WalkEnvConfig:
     # a finger reference the policy never saw made walk_v1 fall on its first station walk
     gripper_open_prob: float = 0.6
     payload_kg: tuple[float, float] = (0.0, 0.5)
+    # command latency: in this share of episodes the new joint targets reach the motors only after
+    # 0 to `action_delay_max_periods` policy periods (the rest of the time the old ones hold). A
+    # link that delivers commands one period late made walk_v5 fall within 5 s (the
+    # message_corruption scenario); the robot's own link will not be perfect either
+    action_delay_prob: float = 0.5
+    action_delay_max_periods: float = 1.0
     floor_friction: tuple[float, float] = (0.6, 1.2)
     init_joint_noise: float = 0.03
     # curriculum: command range x (0.3 + 0.7 d); pushes x d; arm reach x (0.2 + 0.8 d); stepping
@@ -304,6 +310,8 @@ class WalkEnv:
         self.t = np.zeros(n, dtype=np.int64)
         self.action = np.zeros((n, self.action_dim))
         self.last_action = np.zeros((n, self.action_dim))
+        self.delay_substeps = np.zeros(n, dtype=np.int64)  # physics steps the old targets still hold
+        self.applied_q_target = np.full((n, len(spec.joint_names)), np.nan)  # what the motors follow now; nan: none yet
         self.upper_ref = np.tile(self.default_q, (n, 1))
         self.arm_goal = np.tile(self.default_q[self.upper_idx], (n, 1))
         self.command = np.zeros((n, 3))  # the ramped command (gait.ramp_command) the robot follows now
@@ -371,6 +379,11 @@ class WalkEnv:
         self.upper_ref[i, self.upper_idx[self.finger_idx]] = self.arm_goal[i, self.finger_idx]
         self.phase[i], self.amplitude[i] = 0.0, 0.0
         self.command[i] = 0.0
+        # both draws always happen, so the random stream does not depend on the delay settings
+        delayed = rng.random() < cfg.action_delay_prob
+        k = int(rng.integers(0, int(round(cfg.action_delay_max_periods * self.substeps)) + 1))
+        self.delay_substeps[i] = k if delayed else 0
+        self.applied_q_target[i] = np.nan
         self._sample_command(i)
         self.next_push[i] = rng.uniform(*cfg.push_interval_s)
         self.push_end[i] = 0.0
@@ -481,6 +494,11 @@ class WalkEnv:
             xfrc[i, self.push_body[i], :3] = self.push_force[i]
         # a zero-order hold over the period; skip_checks wants every step's control spelled out
         control = np.repeat(self.control, self.substeps, axis=1)
+        held = np.where(np.isnan(self.applied_q_target), q_target, self.applied_q_target)
+        for i in np.flatnonzero(self.delay_substeps > 0):
+            block = control[i]  # a view: the first substeps still follow the previous targets
+            block[: self.delay_substeps[i], self.act_of_joint] = held[i]
+        self.applied_q_target = q_target.copy()
         self._rollout.rollout(
             self.models, self._thread_datas, self.state, control,
             control_spec=CONTROL_SPEC, nstep=self.substeps, skip_checks=True,

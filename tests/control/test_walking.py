@@ -188,3 +188,26 @@ def test_env_overrides_take_known_fields_of_the_right_kind_and_name_the_mistake(
     ):
         with pytest.raises(SystemExit, match=says.replace("(", r"\(").replace(")", r"\)")):
             env_overrides([bad])
+
+
+def test_command_latency_holds_the_previous_targets(spec):
+    """An env whose commands arrive a whole period late follows (a0, a0) for actions (a0, a1):
+    the same physics as an env without latency given (a0, a0), and not that of (a0, a1). Told to
+    stand, with the arms still and no pushes, so that the reference under the action is constant."""
+    cfg = WalkEnvConfig(
+        num_envs=1, episode_s=2.0, threads=1, action_delay_prob=0.0, zero_command_prob=1.0, arm_change_prob=0.0,
+        push_force_n=(0.0, 0.0),
+    )
+    late, prompt, other = (WalkEnv(spec, cfg, seed=5) for _ in range(3))
+    for env in (late, prompt, other):
+        env.reset()
+    late.delay_substeps[:] = late.substeps
+    a0 = np.full((1, late.action_dim), 0.3)
+    a1 = -a0
+    for env, actions in ((late, (a0, a1)), (prompt, (a0, a0)), (other, (a0, a1))):
+        for a in actions:
+            env.step(a)
+    np.testing.assert_allclose(late.state, prompt.state, atol=1e-9)
+    assert np.abs(late.state - other.state).max() > 1e-3
+    for env in (late, prompt, other):
+        env.close()
