@@ -547,15 +547,35 @@ def object_extent(ctx: SkillContext, oid: str) -> tuple[float, float]:
 def support_bodies(ctx: SkillContext, oid: str) -> set[int]:
     """Bodies (not the robot) the object touches or nearly touches now, e.g. the counter it
     stands on, or the counter 6 mm under the coffee machine's drip tray it stands on: lifting
-    it starts that close to them, closer than the planning clearance."""
+    it starts that close to them, closer than the planning clearance.
+
+    Distances are measured geom to geom (`mj_geomDistance`), not read from `mj_collision`'s
+    contacts: the planning copy widens `geom_margin` only, and MuJoCo's mid-phase prunes the
+    geoms of a multi-geom body (the table: top and four legs) by `body_margin`, still 0, so an
+    apple resting 2 mm above the table top got no contact there and the table was not its
+    support (its lift then "collided" with the table)."""
     m, d = ctx.model.model, ctx.model.data
-    mujoco.mj_collision(m, d)
     bid = ctx.model.object_body[oid]
-    out = set()
-    for g1, g2, dist in zip(d.contact.geom[:, 0], d.contact.geom[:, 1], d.contact.dist, strict=True):
-        b1, b2 = int(m.geom_bodyid[g1]), int(m.geom_bodyid[g2])
-        if dist < ctx.model.clearance and bid in (b1, b2):
-            other = b2 if b1 == bid else b1
-            if other not in ctx.model.robot_bodies:
+    limit = ctx.model.clearance
+    mine = [
+        g for g in range(m.ngeom) if m.geom_bodyid[g] == bid and (m.geom_contype[g] or m.geom_conaffinity[g])
+    ]
+    fromto = np.zeros(6)
+    out: set[int] = set()
+    for g2 in range(m.ngeom):
+        other = int(m.geom_bodyid[g2])
+        if other == bid or other in out or other in ctx.model.robot_bodies:
+            continue
+        for g1 in mine:
+            if not (
+                m.geom_contype[g1] & m.geom_conaffinity[g2] or m.geom_contype[g2] & m.geom_conaffinity[g1]
+            ):
+                continue
+            reach = m.geom_rbound[g1] + m.geom_rbound[g2] + limit
+            # rbound 0 is a plane (the floor): unbounded
+            if m.geom_rbound[g2] > 0 and np.linalg.norm(d.geom_xpos[g1] - d.geom_xpos[g2]) > reach:
+                continue
+            if mujoco.mj_geomDistance(m, d, g1, g2, limit, fromto) < limit:
                 out.add(other)
+                break
     return out
