@@ -30,7 +30,7 @@ STAND_PREFIX = "stand_"
 # coffee corner's counter (site `user_spot_corner`, worked from `stand_close_counter`). Once
 # walking is proven, set this to True: the robot starts at `robot_start_away` and the user is
 # served at their own station (`place_user` / `stand_user`), the room as authored.
-WALKING_READY = False
+WALKING_READY = True
 DEFAULT_START = "robot_start_away" if WALKING_READY else "robot_start"
 # The sites that stand in for the user's spot while walking is not proven.
 _CORNER_USER_SPOT, _CORNER_USER_STAND = "user_spot_corner", "stand_close_counter"
@@ -124,6 +124,10 @@ def load_catalogue(scene: str) -> dict[str, ObjectInfo]:
     return out
 
 
+def _layout(walking_ready: bool | None) -> bool:
+    return WALKING_READY if walking_ready is None else walking_ready
+
+
 def scene_spec(scene: str, walking_ready: bool | None = None) -> mujoco.MjSpec:
     """The scene's MJCF as an editable spec, with the world's layout applied (`walking_ready`,
     default `WALKING_READY`: False serves the user at the coffee corner); every reader of a
@@ -132,7 +136,7 @@ def scene_spec(scene: str, walking_ready: bool | None = None) -> mujoco.MjSpec:
     if not scene_path.is_file():
         raise SceneError(f"unknown scene '{scene}': no {scene_path}. Known scenes: {list_scenes()}")
     spec = mujoco.MjSpec.from_file(str(scene_path))
-    if not (WALKING_READY if walking_ready is None else walking_ready):
+    if not _layout(walking_ready):
         _serve_user_at_corner(spec)
     return spec
 
@@ -177,7 +181,8 @@ def _start_of(model: mujoco.MjModel, data: mujoco.MjData, scene: str, start: str
 
 
 @lru_cache(maxsize=8)
-def _scene_poses(scene: str, start: str, walking_ready: bool | None) -> tuple[dict[str, XYYaw], XYYaw]:
+def _scene_poses(scene: str, start: str, walking_ready: bool) -> tuple[dict[str, XYYaw], XYYaw]:
+    """Cached on the resolved layout (never None), so a test that pins the layout gets its own."""
     model = scene_spec(scene, walking_ready).compile()
     data = mujoco.MjData(model)
     mujoco.mj_kinematics(model, data)
@@ -186,18 +191,26 @@ def _scene_poses(scene: str, start: str, walking_ready: bool | None) -> tuple[di
 
 def stand_poses(scene: str, walking_ready: bool | None = None) -> dict[str, XYYaw]:
     """Each place's stand pose (x, y, yaw) in `scene`, from its `stand_<place>` sites (layout as `scene_spec`)."""
-    return dict(_scene_poses(scene, DEFAULT_START, walking_ready)[0])
+    return dict(_scene_poses(scene, DEFAULT_START, _layout(walking_ready))[0])
 
 
 def start_pose(scene: str, start: str | None = None) -> XYYaw:
     """The robot's start pose (x, y, yaw) at the scene's site `start` (default `DEFAULT_START`)."""
-    return _scene_poses(scene, start or DEFAULT_START, None)[1]
+    return _scene_poses(scene, start or DEFAULT_START, _layout(None))[1]
 
 
-def build_world(scene: str, robot: RobotSpec, remove: tuple[str, ...] = (), start: str | None = None) -> World:
+def build_world(
+    scene: str,
+    robot: RobotSpec,
+    remove: tuple[str, ...] = (),
+    start: str | None = None,
+    walking_ready: bool | None = None,
+) -> World:
     """Compile `scene` with `robot` attached; `remove` deletes scene bodies (e.g. a missing appliance);
-    `start` names the site the robot starts at (default `DEFAULT_START`, e.g. "robot_start_away")."""
-    spec = scene_spec(scene)
+    `start` names the site the robot starts at (default `DEFAULT_START`, e.g. "robot_start_away");
+    `walking_ready` picks the layout (default `WALKING_READY`; False serves the user at the coffee
+    corner, which the arm skills' tests use to work without walking)."""
+    spec = scene_spec(scene, walking_ready)
     catalogue = load_catalogue(scene)
     for oid in remove:
         body = spec.body(oid)

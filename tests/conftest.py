@@ -20,6 +20,9 @@ def spec():
 
 @pytest.fixture(scope="session")
 def kitchen(spec):
+    """The kitchen with the robot at the coffee corner and the user served on its counter (the
+    layout with walking not promoted): the arm skills', bridge's and control's tests were written
+    for it. Tests of walking and of the product's default build their own world."""
     from scenarios.world import build_world
 
-    return build_world("kitchen", spec)
+    return build_world("kitchen", spec, start="robot_start", walking_ready=False)

@@ -58,7 +58,7 @@ def test_make_me_a_coffee(coffee_run):
     end = [m for m in trace.messages if m.topic == "/run/end"][-1]
     assert end.payload["exit_code"] == 0
     results = _subgoal_results(trace)
-    assert [s for s, _, _ in results] == ["pick", "place", "press", "pick", "place"]
+    assert [s for s, _, _ in results] == ["navigate", "pick", "place", "press", "pick", "navigate", "place"]
     assert all(ok for _, ok, _ in results)
 
 

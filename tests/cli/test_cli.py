@@ -21,12 +21,12 @@ def test_plan_json_names_skills_and_ids(capsys):
     assert any("coffee_machine" in sg["args"].values() for sg in out["subgoals"])
 
 
-def test_plan_without_machine_names_the_kettle_a_walk_away(capsys):
-    # the kettle stands on the side counter, its own station: without walking there is no plan
-    # (tests/planner/test_planner_walking.py plans the kettle route with walking)
-    assert main(["plan", "make me a coffee", "--scenario", "no_coffee_machine", "--json"]) != 0
-    err = capsys.readouterr().err
-    assert "kettle is at side_counter: side_counter is out of reach" in err
+def test_plan_without_machine_walks_to_the_kettle(capsys):
+    # the kettle stands on the side counter, its own station: the plan walks there for it
+    assert main(["plan", "make me a coffee", "--scenario", "no_coffee_machine", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    steps = [f"{s['skill']}({','.join(str(v) for v in s['args'].values())})" for s in plan["subgoals"]]
+    assert "navigate(side_counter)" in steps and steps.index("navigate(side_counter)") < steps.index("pick(kettle)")
 
 
 def test_impossible_command_exits_2_and_says_what_it_can_do(capsys):

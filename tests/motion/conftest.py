@@ -13,8 +13,10 @@ from scenarios.world import build_world
 
 @pytest.fixture
 def fresh_kitchen(spec):
-    """A kitchen of its own (tests here may patch its model)."""
-    return build_world("kitchen", spec)
+    """A kitchen of its own (tests here may patch its model), in the arm skills' home layout:
+    the robot at the coffee corner and the user served on its counter, so an arm skill is tested
+    without a walk before it (walking has its own tests: test_navigate_*)."""
+    return build_world("kitchen", spec, start="robot_start", walking_ready=False)
 
 
 @pytest.fixture

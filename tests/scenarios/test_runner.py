@@ -103,7 +103,7 @@ def test_the_same_batch_runs_as_ray_tasks(tmp_path):
     pytest.importorskip("ray")
     import ray
 
-    paths = [str(LIBRARY_DIR / "fetch_coke.yaml"), str(LIBRARY_DIR / "throw_away_mug.yaml")]
+    paths = [str(LIBRARY_DIR / "impossible_command.yaml"), str(LIBRARY_DIR / "red_mug_missing_asked.yaml")]
     try:
         summaries = run_suite(paths, tmp_path / "out", ray_address=None)
     finally:

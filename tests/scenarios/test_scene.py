@@ -7,7 +7,7 @@ import math
 import mujoco
 import pytest
 
-from scenarios.world import SceneError, build_world, scene_spec, stand_poses, start_pose
+from scenarios.world import WALKING_READY, SceneError, build_world, scene_spec, stand_poses, start_pose
 
 
 def test_every_place_has_a_stand_pose_in_both_layouts():
@@ -18,11 +18,13 @@ def test_every_place_has_a_stand_pose_in_both_layouts():
 
 
 def test_the_coffee_corner_is_where_the_arm_skills_were_tuned():
-    # the default start and the corner's stand pose: the origin facing +x, as since day one
-    assert start_pose("kitchen") == (0.0, 0.0, 0.0)
+    # the corner's start and stand pose: the origin facing +x, as since day one; with walking
+    # promoted the robot starts away from it, in the room's middle
+    assert start_pose("kitchen", "robot_start") == (0.0, 0.0, 0.0)
     assert stand_poses("kitchen")["close_counter"] == (0.0, 0.0, 0.0)
     away = start_pose("kitchen", "robot_start_away")
     assert math.hypot(away[0], away[1]) > 2.0
+    assert start_pose("kitchen") == (away if WALKING_READY else (0.0, 0.0, 0.0))
 
 
 def test_the_user_is_served_at_their_own_station_once_walking_is_ready():

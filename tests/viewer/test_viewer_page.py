@@ -63,29 +63,48 @@ def _open(page, base_url: str, run: str) -> None:
     page.wait_for_function(f"document.body.dataset.ready === '{run}'", timeout=15_000)
 
 
-def test_a_real_run_opens_and_a_subgoal_shows_its_details(page, base_url: str) -> None:
+def _subgoal_spans(trace_path: Path) -> list[tuple[str, float, float]]:
+    """(skill, sim start, sim end) of each finished subgoal of a trace, in order."""
+    from humanoid.trace.reader import read_trace
+
+    out = []
+    for m in read_trace(trace_path).topic("/planner/subgoal"):
+        r = m.payload.get("result")
+        if r:
+            out.append((r["subgoal"]["skill"], r["sim_time_start"], r["sim_time_end"]))
+    return out
+
+
+def test_a_real_run_opens_and_a_subgoal_shows_its_details(page, base_url: str, real_trace: Path) -> None:
+    spans = _subgoal_spans(real_trace)
+    skills = [s for s, _, _ in spans]
+    assert skills == ["navigate", "pick", "place", "press", "pick", "navigate", "place"]
     _open(page, base_url, COFFEE)
     assert "make me a coffee" in page.inner_text("#summary")
     assert page.inner_text("#outcome") == "succeeded"
     assert page.is_hidden("[data-testid=damage-banner]")
     bars = page.locator("[data-testid=subgoal-bar]")
-    assert bars.count() == 5  # pick, place, press, pick, place
-    bars.nth(2).click()
+    assert bars.count() == len(spans)
+    press = skills.index("press")
+    bars.nth(press).click()
     details = page.locator("[data-testid=details]")
     assert "press(target=coffee_machine)" in page.inner_text("[data-testid=detail-title]")
     assert page.inner_text("[data-testid=detail-result]") == "ok"
     assert "coffee_machine" in details.inner_text() and "motion plans" in details.inner_text()
-    assert "sim 18." in page.inner_text("[data-testid=clock]")  # the cursor moved to the subgoal's start
+    # the cursor moved to the subgoal's start
+    assert f"sim {int(spans[press][1])}." in page.inner_text("[data-testid=clock]")
     # the run tree holds the same subgoal, now selected, with its motion plans beneath
-    assert "selected" in page.locator("[data-testid=tree-subgoal]").nth(2).get_attribute("class")
+    assert "selected" in page.locator("[data-testid=tree-subgoal]").nth(press).get_attribute("class")
     assert page.locator(".tree-motion").count() > 10
     # map, plots and the scrubber are drawn from the run
     assert page.locator("#map .map-object").count() > 10
     assert page.locator("#map .executed-path").count() == 1
     assert page.locator("#plots .uplot").count() == 4
-    page.fill("[data-testid=scrub]", "35")  # inside the second pick (31-39 s)
+    _, start, end = spans[press + 1]  # the second pick
+    middle = round((start + end) / 2)
+    page.fill("[data-testid=scrub]", str(middle))
     page.dispatch_event("[data-testid=scrub]", "input")
-    assert "sim 35.00 s" in page.inner_text("[data-testid=clock]")
+    assert f"sim {middle:.2f} s" in page.inner_text("[data-testid=clock]")
     assert "pick(obj=mug_blue)" in page.inner_text("#now")
 
 
