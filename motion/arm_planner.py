@@ -37,7 +37,6 @@ REPLAN_STATUSES = ("invalid_densified_state", "invalid_simplified_path", "approx
 OMPL_SEED = 1
 
 ou.setLogLevel(ou.LogLevel.LOG_WARN)
-ou.RNG.setSeed(OMPL_SEED)  # once per process: OMPL seeds every sampler from this
 
 
 @dataclass
@@ -88,12 +87,12 @@ class ArmPlanner:
     ) -> ArmPlan:
         q_now = self.model.arm_q(side)
         try:
-            plan = self._plan(side, q_start, q_goal, allowed, limits, time_limit_s)
-            for _ in range(REPLANS):
+            plan = self._plan(side, q_start, q_goal, allowed, limits, time_limit_s, OMPL_SEED)
+            for attempt in range(REPLANS):
                 if plan.status not in REPLAN_STATUSES:
                     break
                 limit = (self.time_limit_s if time_limit_s is None else time_limit_s) * REPLAN_TIME_FACTOR
-                plan = self._plan(side, q_start, q_goal, allowed, limits, limit)
+                plan = self._plan(side, q_start, q_goal, allowed, limits, limit, OMPL_SEED + 1 + attempt)
             return plan
         finally:
             self.model.set_arm(side, q_now)  # checks move the arm in the model; put it back
@@ -106,6 +105,7 @@ class ArmPlanner:
         allowed: frozenset[tuple[int, int]],
         limits: TimingLimits | None,
         time_limit_s: float | None,
+        seed: int,
     ) -> ArmPlan:
         t0 = time.perf_counter()
         extra: dict = {}
@@ -160,7 +160,13 @@ class ArmPlanner:
             goal[0:dim] = q_goal.tolist()
             pdef = ob.ProblemDefinition(si)
             pdef.setStartAndGoalStates(start, goal)
-            # 4. planner
+            # 4. planner, seeded for this query (as `motion/base_planner.py` does): a query gives the
+            # same path whatever was planned before it in the process, so a test's outcome does
+            # not depend on which tests ran before it
+            level = ou.getLogLevel()
+            ou.setLogLevel(ou.LogLevel.LOG_NONE)  # OMPL warns about re-seeding after sampling began
+            ou.RNG.setSeed(seed)
+            ou.setLogLevel(level)
             planner = og.RRTConnect(si)
             planner.setProblemDefinition(pdef)
             planner.setup()

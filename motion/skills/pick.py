@@ -140,7 +140,12 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict:
     o = ctx.object(oid)
     target = np.asarray(o.pos, dtype=np.float64) + (grasp.grasp_pos - center)
     pre = target - PREGRASP_BACK_M * (-grasp.rot[:, 2])
-    ctx.servo(side, IKTarget(site, pre, grasp.rot), "pregrasp_servo", opening=1.0, clearance=NEAR_CLEARANCE_M)
+    # the sway can also bring an open finger onto the object itself: touching what is about to be
+    # grasped is allowed (a hand-over test's pick stopped on a 5 mm finger-mug overlap here)
+    ctx.servo(
+        side, IKTarget(site, pre, grasp.rot), "pregrasp_servo", opening=1.0, clearance=NEAR_CLEARANCE_M,
+        allowed=near_obj,
+    )
     path = ctx.line(
         side,
         site,
