@@ -62,9 +62,9 @@ def scene_catalogue(scene: str) -> Mapping[str, ObjectInfo]:
     return load_catalogue(scene)
 
 
-@lru_cache(maxsize=8)
 def scene_stands(scene: str) -> Mapping[str, XYYaw]:
-    """The scene's stand poses, read once (compiling the scene costs more than planning)."""
+    """The scene's stand poses in the current layout (`scenarios.world.stand_poses` compiles the
+    scene once per layout and caches it: compiling costs more than planning)."""
     return stand_poses(scene)
 
 
