@@ -130,7 +130,9 @@ def test_two_runs_side_by_side_show_where_they_diverged(page, base_url: str) -> 
     page.select_option("[data-testid=compare-select]", CRASHED)
     page.wait_for_selector("[data-testid=diverged]")
     table = page.inner_text("#compare-table")
-    assert "pick(obj=mug_blue)" in table and "running" in table
+    # the crashed copy is the coffee run cut at half its bytes: where that falls (inside a subgoal,
+    # shown "running", or between two) depends on the run's length, so only the steps are checked
+    assert "navigate(place=close_counter)" in table and "pick(obj=mug_blue)" in table
     assert page.locator("#compare-table tr.diverged").count() == 1
     assert "diverged at step" in page.inner_text("[data-testid=diverged]")
 
