@@ -20,6 +20,7 @@ from ompl import util as ou
 
 from humanoid.contracts import FailureReason
 from motion.collision_model import CollisionModel
+from motion.ompl_rng import seed_query
 from motion.trajectory import DEFAULT_LIMITS, TimingLimits, Trajectory, time_parameterize
 
 DEFAULT_TIME_LIMIT_S = 2.0
@@ -160,13 +161,8 @@ class ArmPlanner:
             goal[0:dim] = q_goal.tolist()
             pdef = ob.ProblemDefinition(si)
             pdef.setStartAndGoalStates(start, goal)
-            # 4. planner, seeded for this query (as `motion/base_planner.py` does): a query gives the
-            # same path whatever was planned before it in the process, so a test's outcome does
-            # not depend on which tests ran before it
-            level = ou.getLogLevel()
-            ou.setLogLevel(ou.LogLevel.LOG_NONE)  # OMPL warns about re-seeding after sampling began
-            ou.RNG.setSeed(seed)
-            ou.setLogLevel(level)
+            # 4. planner, seeded for this query (`motion/ompl_rng.py`)
+            seed_query(seed)
             planner = og.RRTConnect(si)
             planner.setProblemDefinition(pdef)
             planner.setup()

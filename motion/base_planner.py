@@ -42,6 +42,7 @@ from ompl import util as ou
 
 from humanoid.contracts import FailureReason
 from motion.floor_plan import FloorPlan
+from motion.ompl_rng import seed_query
 
 DEFAULT_TIME_LIMIT_S = 1.0  # a room-sized query solves in milliseconds; this is the hard stop
 REPLAN_TIME_FACTOR = 2.0  # one more run with twice the time when the first one times out
@@ -283,12 +284,8 @@ class BasePlanner:
             st.setYaw(float(wrap(np.arctan2(q[1] - p[1], q[0] - p[0]))))  # SE2 wants [-pi, pi)
         pdef = ob.ProblemDefinition(si)
         pdef.setStartAndGoalStates(start, goal)
-        # 4. planner, seeded for this query: OMPL warns that seeding after sampling started is
-        # not deterministic across *processes'* histories; re-seeding here is what makes it so
-        level = ou.getLogLevel()
-        ou.setLogLevel(ou.LogLevel.LOG_NONE)
-        ou.RNG.setSeed(seed)
-        ou.setLogLevel(level)
+        # 4. planner, seeded for this query (`motion/ompl_rng.py`)
+        seed_query(seed)
         planner = og.RRTConnect(si)
         planner.setProblemDefinition(pdef)
         planner.setup()

@@ -62,12 +62,6 @@ def scene_catalogue(scene: str) -> Mapping[str, ObjectInfo]:
     return load_catalogue(scene)
 
 
-def scene_stands(scene: str) -> Mapping[str, XYYaw]:
-    """The scene's stand poses in the current layout (`scenarios.world.stand_poses` compiles the
-    scene once per layout and caches it: compiling costs more than planning)."""
-    return stand_poses(scene)
-
-
 def _angle(a: float) -> float:
     return abs((a + math.pi) % (2 * math.pi) - math.pi)
 
@@ -123,7 +117,7 @@ def facts_from_observation(
     only act at the station where it stands. `stands` overrides the scene's stand poses."""
     config = config or load_domain_config()
     catalogue = catalogue if catalogue is not None else scene_catalogue(scene)
-    stands = stands if stands is not None else scene_stands(scene)
+    stands = stands if stands is not None else stand_poses(scene)
     places = [o for o in obs.objects if "region" in o.attrs]
     place_ids = {p.id for p in places}
     facts: set[Fact] = set()

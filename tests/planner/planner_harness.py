@@ -15,7 +15,8 @@ from collections.abc import Callable
 from bridge.messages import WorldObservation
 from humanoid.contracts import FailureReason, SkillResult, Subgoal
 from planner.symbolic import default_domain
-from planner.world_model import ROBOT_ID, facts_from_observation, scene_stands
+from planner.world_model import ROBOT_ID, facts_from_observation
+from scenarios.world import stand_poses
 
 # (subgoal, how many times this same subgoal was already run) -> a failure, or None to succeed
 FailurePolicy = Callable[[Subgoal, int], FailureReason | None]
@@ -41,7 +42,7 @@ class SymbolicRunner:
     ) -> None:
         self.domain = default_domain()
         self.obs = copy.deepcopy(observation)
-        self.stands = stands if stands is not None else dict(scene_stands("kitchen"))
+        self.stands = stands if stands is not None else stand_poses("kitchen")
         self.facts = facts_from_observation(observation, stands=self.stands)
         self.fail = fail or (lambda sg, n: None)
         self.lie = lie or (lambda sg: False)
