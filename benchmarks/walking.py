@@ -9,10 +9,15 @@ uniform in the trained ranges; every 3-6 s a horizontal push of 20-80 N for 0.1-
 pelvis or torso. Optionally a payload on one hand (`--payload-kg`) and arm motion (`--arms`).
 
 Reported per controller: falls; velocity tracking RMS (m/s, base frame, while a motion is
-commanded; "steady" leaves out the first second after each command change); yaw-rate RMS;
+commanded, also forward and sideways apart; "steady" leaves out the first second after each
+command change); yaw-rate RMS;
 heading error at the end of each command segment (integrated command vs actual yaw); drift
 while told to stand; sim time / wall time; per-period policy latency p50/p99. The baseline,
 run in the same process, is the walking policy's stepping reference with a zero action.
+
+Each fall is listed with its situation (which policy was in charge, the command, seconds since
+the command changed and since the last push), so a fall can be replayed: the episode's seed is
+`--seed` x 1000 + its index.
 """
 
 from __future__ import annotations
@@ -42,12 +47,14 @@ class EpisodeResult:
     fell: bool
     seconds: float
     sq_err: list[float]  # squared velocity error samples while moving
+    sq_err_xy: list[tuple[float, float]]  # the same, forward and sideways apart
     steady_sq_err: list[float]
     yaw_rate_sq_err: list[float]
     heading_err: list[float]  # |integrated command - actual yaw| at each segment end (rad)
     stand_speed: list[float]
     latency_us: list[float]
     wall_s: float
+    fall: dict | None = None  # the situation at the fall: controller in charge, command, timings
 
 
 def _yaw(quat: np.ndarray) -> float:
@@ -77,7 +84,8 @@ def run_episode(world, spec, seed: int, seconds: float, reference_only: bool, pa
     cmd = np.zeros(3)
     next_cmd, next_push = 0.0, rng.uniform(3.0, 6.0)
     seg_start_t, seg_yaw0, seg_cmd_yaw = 0.0, _yaw(loop.state.base_quat), 0.0
-    out = EpisodeResult(False, 0.0, [], [], [], [], [], [], 0.0)
+    last_push_t = None
+    out = EpisodeResult(False, 0.0, [], [], [], [], [], [], [], 0.0)
     t0 = time.perf_counter()
     while t < seconds - 1e-9:
         if t >= next_cmd:
@@ -92,6 +100,7 @@ def run_episode(world, spec, seed: int, seconds: float, reference_only: bool, pa
         if t >= next_push:
             ang, mag = rng.uniform(0, 2 * np.pi), rng.uniform(20.0, 80.0)
             sim.push(str(rng.choice(["pelvis", "torso"])), (mag * np.cos(ang), mag * np.sin(ang), 0.0), rng.uniform(0.1, 0.2))
+            last_push_t = t
             next_push = t + rng.uniform(3.0, 6.0)
         if arms and rng.random() < 0.2:
             arm_goal = arm_home + (rng.uniform(lo, hi) - arm_home) * 0.4
@@ -107,8 +116,10 @@ def run_episode(world, spec, seed: int, seconds: float, reference_only: bool, pa
             v = np.asarray(sample["base_linvel"])
             out.latency_us.append(sample["policy_latency_us"])
             if gait.wants_motion(cmd):
-                e2 = float(np.square(cmd[:2] - v[:2]).sum())
+                ex2, ey2 = np.square(cmd[:2] - v[:2])
+                e2 = float(ex2 + ey2)
                 out.sq_err.append(e2)
+                out.sq_err_xy.append((float(ex2), float(ey2)))
                 if sample["sim_time"] - seg_start_t >= STEADY_AFTER_S:
                     out.steady_sq_err.append(e2)
             else:
@@ -119,6 +130,12 @@ def run_episode(world, spec, seed: int, seconds: float, reference_only: bool, pa
         t += CHUNK_S
         if res.status != "ok":
             out.fell = res.status == "fallen"
+            if out.fell:
+                out.fall = {
+                    "seed": seed, "sim_time": round(t, 1), "in_charge": legs.mode, "command": np.round(cmd, 2).tolist(),
+                    "since_command_s": round(t - seg_start_t, 1),
+                    "since_push_s": None if last_push_t is None else round(t - last_push_t, 1),
+                }
             break
     out.seconds = t
     out.wall_s = time.perf_counter() - t0
@@ -127,6 +144,7 @@ def run_episode(world, spec, seed: int, seconds: float, reference_only: bool, pa
 
 def summarize(name: str, results: list[EpisodeResult]) -> dict:
     cat = lambda attr: np.concatenate([np.asarray(getattr(r, attr), dtype=float) for r in results])  # noqa: E731
+    xy = np.concatenate([np.asarray(r.sq_err_xy, dtype=float).reshape(-1, 2) for r in results])
     per_ep = [float(np.sqrt(np.mean(r.sq_err))) for r in results if r.sq_err]
     lat = cat("latency_us")
     sim_s, wall_s = sum(r.seconds for r in results), sum(r.wall_s for r in results)
@@ -136,6 +154,8 @@ def summarize(name: str, results: list[EpisodeResult]) -> dict:
         "falls": int(sum(r.fell for r in results)),
         "fall_rate": float(np.mean([r.fell for r in results])),
         "track_rms_m_s": float(np.sqrt(np.mean(cat("sq_err")))) if len(cat("sq_err")) else None,
+        "track_rms_forward_m_s": float(np.sqrt(np.mean(xy[:, 0]))) if len(xy) else None,
+        "track_rms_sideways_m_s": float(np.sqrt(np.mean(xy[:, 1]))) if len(xy) else None,
         "track_rms_steady_m_s": float(np.sqrt(np.mean(cat("steady_sq_err")))) if len(cat("steady_sq_err")) else None,
         "track_rms_episode_p50": float(np.percentile(per_ep, 50)) if per_ep else None,
         "track_rms_episode_p99": float(np.percentile(per_ep, 99)) if per_ep else None,
@@ -146,7 +166,23 @@ def summarize(name: str, results: list[EpisodeResult]) -> dict:
         "sim_over_wall": sim_s / wall_s,
         "policy_latency_p50_us": float(np.percentile(lat, 50)) if len(lat) else None,
         "policy_latency_p99_us": float(np.percentile(lat, 99)) if len(lat) else None,
+        "falls_list": [r.fall for r in results if r.fall],
     }
+
+
+def print_falls(summary: dict) -> None:
+    """One line per fall: where to look first (walking or standing policy, push or command)."""
+    falls = summary["falls_list"]
+    if not falls:
+        return
+    by_charge = {m: sum(f["in_charge"] == m for f in falls) for m in ("walk", "stand")}
+    pushed = sum(f["since_push_s"] is not None and f["since_push_s"] <= 2.0 for f in falls)
+    print(f"{summary['controller']}: {len(falls)} falls; walking policy in charge {by_charge['walk']}, "
+          f"standing policy {by_charge['stand']}; within 2 s of a push {pushed}")
+    for f in falls:
+        push = "-" if f["since_push_s"] is None else f"{f['since_push_s']:.1f} s"
+        print(f"  seed {f['seed']:5d}  t {f['sim_time']:5.1f} s  {f['in_charge']:5s}  command {f['command']}  "
+              f"{f['since_command_s']:.1f} s after it  last push {push} before")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,11 +209,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\r{name}: episode {k + 1}/{n}, falls {fell}", end="", flush=True)
         print()
         summaries.append(summarize(name, results))
-    keys = [k for k in summaries[0] if k != "controller"]
+    keys = [k for k in summaries[0] if k not in ("controller", "falls_list")]
     print(f"{'':30s}" + "".join(f"{s['controller']:>28s}" for s in summaries))
     for k in keys:
         vals = [s[k] for s in summaries]
         print(f"{k:30s}" + "".join(f"{'-' if v is None else (f'{v:.3f}' if isinstance(v, float) else v):>28}" for v in vals))
+    print_falls(summaries[0])
     base, pol = summaries[1], summaries[0]
     if base["track_rms_m_s"] and pol["track_rms_m_s"]:
         print(f"tracking RMS, policy / reference alone: {pol['track_rms_m_s'] / base['track_rms_m_s']:.2f}")

@@ -21,7 +21,11 @@ from control.policy import FrozenPolicy
 from humanoid.robot_spec import RobotSpec
 
 BLEND_S = 0.3  # cross-fade of joint targets at a stand <-> walk hand-over
-SETTLE_S = 0.5  # after stepping has ramped out, stand this long on the walking policy before handing back
+# After the stepping has ramped out, stand this long on the walking policy before handing back.
+# From a fast walk the robot still carries momentum after the stepping stops; the standing
+# policy cannot step, and with 0.5 s it fell in 5 of 40 stops from ~0.55 m/s (walk_v6), with
+# 1.0 s in none (docs/walking.md, "Hand-over").
+SETTLE_S = 1.0
 
 
 class WalkPolicyController:

@@ -133,9 +133,16 @@ class StandEnvConfig:
     # staggered, toed in or out: measured 0.29-0.45 m wide, up to 0.11 m staggered, 14 deg), so
     # the hand-over from walking to standing is inside what this policy was trained on
     walk_stance_prob: float = 0.5
-    stance_hip_roll_rad: tuple[float, float] = (0.0, 0.15)  # outward, per leg
+    # outward, per leg; walk_v6 stops with the feet up to 0.58 m apart (hip roll up to 0.29 rad),
+    # wider than the 0.15 rad stand_v2 was trained with, and stand_v2 fell from such stances
+    stance_hip_roll_rad: tuple[float, float] = (0.0, 0.3)
     stance_hip_pitch_rad: float = 0.12  # +- per leg (stagger)
     stance_hip_yaw_rad: float = 0.25  # +- per leg
+    # command latency, as in the walking env (walk_env.WalkEnvConfig): in this share of episodes
+    # the new joint targets reach the motors 0 to `action_delay_max_periods` periods late; under a
+    # one-period delay the arm skills on stand_v2 failed (the message_corruption scenario)
+    action_delay_prob: float = 0.5
+    action_delay_max_periods: float = 1.0
     # curriculum: pushes scale with difficulty, arm moves with 0.3 + 0.7 * difficulty
     difficulty: float = 1.0
     rewards: tuple[RewardTerm, ...] = field(default_factory=default_rewards)
@@ -309,6 +316,8 @@ class StandEnv:
         self.feet_xy0 = np.zeros((n, 2, 2))
         self.stance_q = np.tile(self.default_q, (n, 1))
         self.tau = np.zeros((n, spec.n_joints))
+        self.delay_substeps = np.zeros(n, dtype=np.int64)  # physics steps the previous targets still hold
+        self.applied_q_target = np.full((n, spec.n_joints), np.nan)  # what the motors follow now; nan: none yet
         self.ep_return = np.zeros(n)
 
     # --- state access ------------------------------------------------------------------------
@@ -374,6 +383,11 @@ class StandEnv:
         d.xfrc_applied[:] = 0.0
         self.feet_xy0[i] = d.xpos[self.foot_bodies, :2]
         self.tau[i] = 0.0
+        # both draws always happen, so the random stream does not depend on the delay settings
+        delayed = rng.random() < cfg.action_delay_prob
+        k = int(rng.integers(0, int(round(cfg.action_delay_max_periods * self.substeps)) + 1))
+        self.delay_substeps[i] = k if delayed else 0
+        self.applied_q_target[i] = np.nan
         self.ep_return[i] = 0.0
 
     def reset(self) -> tuple[np.ndarray, np.ndarray]:
@@ -431,14 +445,16 @@ class StandEnv:
         q_target = self.io.targets_from_action(self.action, self.upper_ref)
         q_target = np.clip(q_target, self.safety.lower, self.safety.upper)
         kp, kd, lim, qa, da = self.kp, self.kd, self.tau_lim, self.qadr, self.dadr
+        held = np.where(np.isnan(self.applied_q_target), q_target, self.applied_q_target)
         for i, (m, d) in enumerate(zip(self.models, self.datas, strict=True)):
-            qt = q_target[i]
-            for _ in range(self.substeps):
+            for sub in range(self.substeps):
+                qt = held[i] if sub < self.delay_substeps[i] else q_target[i]  # a late command: the old targets hold
                 tau = kp * (qt - d.qpos[qa]) - kd * d.qvel[da]
                 np.clip(tau, -lim, lim, out=tau)
                 d.ctrl[:] = tau
                 mujoco.mj_step(m, d)
             self.tau[i] = tau
+        self.applied_q_target = q_target.copy()
         self.t += 1
 
         s = self._read()

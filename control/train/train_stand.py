@@ -16,7 +16,7 @@ import re
 import sys
 import time
 from collections import deque
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,8 @@ import torch
 from control.observation import PolicyIO
 from control.policy import FrozenPolicy
 from control.train.env import StandEnv, StandEnvConfig
-from control.train.export import OPSET, export_onnx
+from control.train.export import OPSET, export_onnx, load_deployed_actor
+from control.train.overrides import config_overrides
 from control.train.ppo import PPO, PPOConfig
 from humanoid.robot_spec import PolicyArtifact, RobotSpec, load_robot_spec
 
@@ -52,8 +53,13 @@ def train(
     checkpoint: Path | None = None,
     max_wall_s: float | None = None,
     curriculum: bool = True,
+    warm_start: Path | None = None,
+    critic_warmup_iters: int = 0,
 ) -> TrainResult:
-    """Run PPO until `steps` env steps (or `max_wall_s` seconds) have been collected."""
+    """Run PPO until `steps` env steps (or `max_wall_s` seconds) have been collected.
+
+    `warm_start`: a shipped standing policy's ONNX file whose actor training continues (at full
+    difficulty; the critic first learns alone for `critic_warmup_iters` iterations)."""
     torch.manual_seed(seed)
     env_cfg = env_cfg or StandEnvConfig()
     ppo_cfg = ppo_cfg or PPOConfig()
@@ -61,6 +67,10 @@ def train(
     if curriculum:
         env.difficulty = 0.0  # start easy; raised while the robot mostly stays up
     ppo = PPO(env.obs_dim, env.priv_dim, env.action_dim, env.num_envs, ppo_cfg)
+    if warm_start is not None:
+        load_deployed_actor(ppo.model, warm_start)
+        env.difficulty = 1.0
+        log(f"actor warm-started from {warm_start}; critic alone for {critic_warmup_iters} iterations")
     obs, priv = env.reset()
     returns: deque[float] = deque(maxlen=200)
     lengths: deque[int] = deque(maxlen=200)
@@ -77,8 +87,9 @@ def train(
                 returns.append(ep["return"])
                 lengths.append(ep["length"])
                 falls.append(ep["fell"])
+        ppo.actor_frozen = warm_start is not None and it < critic_warmup_iters
         stats = ppo.update(obs, priv)
-        if curriculum and len(falls) >= 20:
+        if curriculum and warm_start is None and len(falls) >= 20:
             rate = float(np.mean(list(falls)[-50:]))
             step = 0.01 if rate < 0.25 else -0.01 if rate > 0.5 else 0.0
             env.difficulty = float(np.clip(env.difficulty + step, 0.0, 1.0))
@@ -183,6 +194,15 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def _warm_start_note(path: Path | None) -> str:
+    if path is None:
+        return ""
+    return (
+        f"\n- continued the actor of `{path}`: reproducing this file from scratch means first running the\n"
+        "  command in that file's card, then this one; the steps and wall time below are this run's only"
+    )
+
+
 def write_model_card(
     path: Path,
     *,
@@ -196,6 +216,7 @@ def write_model_card(
     ppo_cfg: PPOConfig,
     evals: list[tuple[float, EvalResult, EvalResult]],
     eval_seed: int,
+    warm_started_from: Path | None = None,
 ) -> None:
     def row(label: str, e: EvalResult) -> str:
         ttf = f"{e.mean_time_to_fall_s:.2f}" if e.mean_time_to_fall_s is not None else "-"
@@ -234,7 +255,7 @@ which checks the sha256 below against the manifest.
 - layout signature: `{policy_io.signature()}`
 
 ## How it was made
-- command: `{command}`
+- command: `{command}`{_warm_start_note(warm_started_from)}
 - seed: {seed}; env steps: {result.env_steps} ({result.iterations} PPO iterations); training wall time: {result.wall_s / 60:.1f} min
   (evaluation and export add a few minutes); the same step count again: `--steps {result.env_steps}` without
   `--max-wall-min` (bit-identical reproduction not verified)
@@ -302,21 +323,31 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--eval-seconds", type=float, default=10.0)
     ap.add_argument("--checkpoint", type=Path, default=None, help="torch state_dict written every 20 iterations")
     ap.add_argument("--no-manifest", action="store_true", help="do not record the artifact in the manifest")
+    ap.add_argument("--warm-start", type=Path, default=None, help="continue the actor of a shipped ONNX policy")
+    ap.add_argument("--critic-warmup-iters", type=int, default=30, help="with --warm-start: critic-only iterations")
+    ap.add_argument("--init-std", type=float, default=None, help="initial action std (default: the PPO config's)")
+    ap.add_argument(
+        "--env", action="append", default=[], metavar="FIELD=VALUE",
+        help="override a StandEnvConfig field, e.g. --env stance_hip_roll_rad=(0.0,0.3) (repeatable; recorded in the card's command)",
+    )
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
     np.random.seed(args.seed)
     spec = load_robot_spec(args.robot)
     policy_io = PolicyIO(spec)
-    env_cfg = StandEnvConfig(num_envs=args.num_envs)
-    ppo_cfg = PPOConfig()
+    env_cfg = replace(StandEnvConfig(num_envs=args.num_envs), **config_overrides(StandEnvConfig, args.env))
+    ppo_cfg = PPOConfig() if args.init_std is None else replace(PPOConfig(), init_std=args.init_std)
     command = "python -m control.train.train_stand " + " ".join(sys.argv[1:] if argv is None else argv)
 
     def log(line: str) -> None:
         print(line, flush=True)
 
     max_wall = args.max_wall_min * 60 if args.max_wall_min else None
-    result = train(spec, args.steps, args.seed, env_cfg, ppo_cfg, log=log, checkpoint=args.checkpoint, max_wall_s=max_wall)
+    result = train(
+        spec, args.steps, args.seed, env_cfg, ppo_cfg, log=log, checkpoint=args.checkpoint, max_wall_s=max_wall,
+        warm_start=args.warm_start, critic_warmup_iters=args.critic_warmup_iters,
+    )
     log(f"trained {result.env_steps} steps in {result.wall_s / 60:.1f} min")
 
     out = args.out
@@ -349,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         ppo_cfg=ppo_cfg,
         evals=evals,
         eval_seed=eval_seed,
+        warm_started_from=args.warm_start,
     )
     log(f"wrote {card}")
     if not args.no_manifest:

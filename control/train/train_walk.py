@@ -13,7 +13,6 @@ card before the policy is used (DESIGN.md: training only ever produces a new art
 from __future__ import annotations
 
 import argparse
-import ast
 import platform
 import sys
 import time
@@ -29,6 +28,7 @@ from control.observation import PolicyIO
 from control.policy import FrozenPolicy
 from control.train.env import build_training_model
 from control.train.export import OPSET, export_onnx, load_deployed_actor
+from control.train.overrides import config_overrides
 from control.train.ppo import PPO, PPOConfig
 from control.train.symmetry import walk_mirrors
 from control.train.train_stand import _cpu_name, update_manifest
@@ -326,27 +326,6 @@ def _resume_note(resumed_from: Path | None) -> str:
     )
 
 
-def env_overrides(pairs: list[str]) -> dict[str, object]:
-    """`FIELD=VALUE` strings as WalkEnvConfig overrides, each value checked against the field's default."""
-    known = [f.name for f in fields(WalkEnvConfig) if f.name != "rewards"]
-    out: dict[str, object] = {}
-    for pair in pairs:
-        name, sep, text = pair.partition("=")
-        if not sep or name not in known:
-            raise SystemExit(f"--env {pair!r}: expected FIELD=VALUE with FIELD one of: {', '.join(known)}")
-        default = getattr(WalkEnvConfig(), name)
-        try:
-            value = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            raise SystemExit(f"--env {pair!r}: {text!r} is not a number or tuple") from None
-        if isinstance(default, float) and isinstance(value, int):
-            value = float(value)
-        if type(value) is not type(default) or (isinstance(value, tuple) and len(value) != len(default)):
-            raise SystemExit(f"--env {pair!r}: {name} takes a value like {default!r}")
-        out[name] = value
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, required=True, help="environment steps (policy periods) to train for")
@@ -381,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     np.random.seed(args.seed)
     spec = load_robot_spec(args.robot)
     io = PolicyIO(spec, kind="walk")
-    env_cfg = replace(WalkEnvConfig(num_envs=args.num_envs, threads=args.threads), **env_overrides(args.env))
+    env_cfg = replace(WalkEnvConfig(num_envs=args.num_envs, threads=args.threads), **config_overrides(WalkEnvConfig, args.env))
     ppo_cfg = replace(walk_ppo_config(), mirror_average=args.mirror_average)
     if args.init_std is not None:
         ppo_cfg = replace(ppo_cfg, init_std=args.init_std)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import numpy as np
+import onnxruntime as ort
 import pytest
 import torch
 
@@ -68,3 +69,39 @@ def test_update_manifest_replaces_only_the_policies_entry(tmp_path, before):
     text = path.read_text()
     assert text.startswith("name: r\n# comment\npolicies:\n  stand:\n    file: policies/s.onnx\n")
     assert text.endswith("model_card: policies/s.md\naction_scale: 0.25\n")
+
+
+def test_stand_env_command_latency_holds_the_previous_targets(spec):
+    """As in the walking env: commands a whole period late make actions (a0, a1) act as (a0, a0)."""
+    cfg = StandEnvConfig(num_envs=1, episode_s=2.0, action_delay_prob=0.0, still_arm_prob=1.0, push_force_n=(0.0, 0.0))
+    late, prompt, other = (StandEnv(spec, cfg, seed=5) for _ in range(3))
+    for env in (late, prompt, other):
+        env.reset()
+    late.delay_substeps[:] = late.substeps
+    a0 = np.full((1, late.action_dim), 0.3)
+    a1 = -a0
+    for env, actions in ((late, (a0, a1)), (prompt, (a0, a0)), (other, (a0, a1))):
+        for a in actions:
+            env.step(a)
+    state = lambda env: np.concatenate([env.datas[0].qpos, env.datas[0].qvel])  # noqa: E731
+    np.testing.assert_allclose(state(late), state(prompt), atol=1e-9)
+    assert np.abs(state(late) - state(other)).max() > 1e-3
+
+
+def test_warm_start_continues_the_shipped_actor(spec, tmp_path):
+    """A standing run warm-started from an exported file begins as that file's policy: with the
+    actor frozen for the critic's warm-up, the exported result acts exactly as the original."""
+    env_cfg = StandEnvConfig(num_envs=4, episode_s=1.0)
+    ppo_cfg = PPOConfig(horizon=32, epochs=1, minibatches=2, hidden=(32, 32))
+    first = train(spec, steps=128, seed=0, env_cfg=env_cfg, ppo_cfg=ppo_cfg, log=lambda _: None)
+    io = PolicyIO(spec)
+    export_onnx(first.ppo.model, io, tmp_path / "a.onnx")
+    second = train(
+        spec, steps=128, seed=1, env_cfg=env_cfg, ppo_cfg=ppo_cfg, log=lambda _: None,
+        warm_start=tmp_path / "a.onnx", critic_warmup_iters=100,
+    )
+    export_onnx(second.ppo.model, io, tmp_path / "b.onnx")
+    obs = np.random.default_rng(0).normal(scale=0.5, size=(8, io.obs_dim)).astype(np.float32)
+    run = lambda p: ort.InferenceSession(str(p)).run(None, {"obs": obs})[0]  # noqa: E731
+    np.testing.assert_allclose(run(tmp_path / "b.onnx"), run(tmp_path / "a.onnx"), atol=1e-5)
+    assert second.final_difficulty == 1.0

@@ -17,9 +17,10 @@ from control.loop import ControlLoop, HoldController
 from control.observation import PolicyIO
 from control.policy import FrozenPolicy, PolicyShapeError, file_sha256
 from control.train.export import export_onnx, is_mirror_averaged
+from control.train.overrides import config_overrides
 from control.train.ppo import PPOConfig
 from control.train.train_stand import update_manifest
-from control.train.train_walk import env_overrides, train
+from control.train.train_walk import train
 from control.train.walk_env import WalkEnv, WalkEnvConfig
 from humanoid.robot_spec import PolicyArtifact, load_robot_spec
 
@@ -174,7 +175,7 @@ def test_a_candidate_policy_file_is_pinned_to_its_hash_when_swapped_in(spec, tmp
 
 
 def test_env_overrides_take_known_fields_of_the_right_kind_and_name_the_mistake():
-    assert env_overrides(["no_lateral_prob=0", "push_force_n=(10, 40.5)"]) == {
+    assert config_overrides(WalkEnvConfig, ["no_lateral_prob=0", "push_force_n=(10, 40.5)"]) == {
         "no_lateral_prob": 0.0,
         "push_force_n": (10, 40.5),
     }
@@ -187,7 +188,7 @@ def test_env_overrides_take_known_fields_of_the_right_kind_and_name_the_mistake(
         ("push_force_n=(1.0, 2.0, 3.0)", "takes a value like"),
     ):
         with pytest.raises(SystemExit, match=says.replace("(", r"\(").replace(")", r"\)")):
-            env_overrides([bad])
+            config_overrides(WalkEnvConfig, [bad])
 
 
 def test_command_latency_holds_the_previous_targets(spec):
