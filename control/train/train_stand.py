@@ -58,8 +58,9 @@ def train(
 ) -> TrainResult:
     """Run PPO until `steps` env steps (or `max_wall_s` seconds) have been collected.
 
-    `warm_start`: a shipped standing policy's ONNX file whose actor training continues (at full
-    difficulty; the critic first learns alone for `critic_warmup_iters` iterations)."""
+    `warm_start`: a shipped standing policy's ONNX file whose actor training continues (from full
+    difficulty, which the curriculum then lowers while too many episodes fall; the critic first
+    learns alone for `critic_warmup_iters` iterations)."""
     torch.manual_seed(seed)
     env_cfg = env_cfg or StandEnvConfig()
     ppo_cfg = ppo_cfg or PPOConfig()
@@ -89,7 +90,7 @@ def train(
                 falls.append(ep["fell"])
         ppo.actor_frozen = warm_start is not None and it < critic_warmup_iters
         stats = ppo.update(obs, priv)
-        if curriculum and warm_start is None and len(falls) >= 20:
+        if curriculum and len(falls) >= 20:
             rate = float(np.mean(list(falls)[-50:]))
             step = 0.01 if rate < 0.25 else -0.01 if rate > 0.5 else 0.0
             env.difficulty = float(np.clip(env.difficulty + step, 0.0, 1.0))
