@@ -44,10 +44,13 @@ MIN_SPEED_MPS = 0.2  # ... but not below this (the dead zone)
 ARRIVAL_POS_M = 0.10  # arrived: pelvis within 10 cm of the goal (the arm skills servo the rest)
 ARRIVAL_YAW_RAD = 0.15  # ... and heading within ~9 deg of the goal's
 DOCK_M = 0.3  # the last stretch of the path: face the goal heading and step onto the goal
-# Docking speeds, forward/back and sideways. walk_v5 (mirror-averaged) has no dead zone left at
-# these: it steps 0.07 m/s forward for 0.1 asked and 0.18 m/s sideways for 0.1 (0.28 for the 0.3
-# used with walk_v2, which overshot the goal and rocked the robot round it: docs/walking.md).
+# Docking speeds: forward, back and sideways, where the shipped walking policy steps slowly but
+# surely (`python -m benchmarks.walk_response` measures them). walk_v5 steps 0.07 m/s forward for
+# 0.1 asked, 0.19 back for 0.1 and 0.18 sideways for 0.1; walk_v2's 0.3 m/s sideways overshot the
+# goal and rocked the robot round it (docs/walking.md). walk_v6 reaches nothing for 0.1 m/s
+# forward and needs DOCK_FWD_MPS 0.2.
 DOCK_FWD_MPS = 0.12
+DOCK_BACK_MPS = 0.12
 DOCK_SIDE_MPS = 0.1
 FINAL_POS_M = 0.05  # docking ends this close to the goal; then a turn in place to its heading
 STOP_POS_M = 0.08  # ... which may end as far as this from the goal (the turn shuffles the feet)
@@ -220,7 +223,7 @@ class PathTracker:
             self.final = True
             return self._cmd(np.array([0.0, 0.0, self._turn_rate(e)]), "final_turn", remaining, cross, e)
         near = FINAL_POS_M / np.sqrt(2.0)  # both axes inside this: inside FINAL_POS_M
-        vx = float(np.sign(d[0])) * DOCK_FWD_MPS if abs(d[0]) > near else 0.0
+        vx = (DOCK_FWD_MPS if d[0] > 0 else -DOCK_BACK_MPS) if abs(d[0]) > near else 0.0
         vy = float(np.sign(d[1])) * DOCK_SIDE_MPS if abs(d[1]) > near else 0.0
         return self._cmd(np.array([vx, vy, K_YAW * e]), "dock", remaining, cross, e)
 

@@ -32,8 +32,9 @@ from scenarios.world import PLACE_PREFIX
 STAND_PREFIX = "stand_"
 STEP_S = 0.1  # one velocity command per 0.1 s of sim time (5 control periods)
 # zero velocity for this long at the goal: the stepping ramps out (0.4 s), the walking policy
-# stands 0.5 s, the standing policy takes over and holds for ~1 s, so the pose judged arrived is
-# the one the next skill starts from (a hand-over lurch used to happen after "arrived")
+# stands `control.locomotion.SETTLE_S` (0.5 s), the hand-over cross-fades (0.3 s) and the standing
+# policy holds for ~1 s, so the pose judged arrived is the one the next skill starts from (a
+# hand-over lurch used to happen after "arrived"). With SETTLE_S 1.0 this must be 3.0.
 STOP_SETTLE_S = 2.0
 NO_PROGRESS_S = 4.0  # this long without getting closer (along the path, or in heading) is blocked
 PROGRESS_EPS = 0.03  # m (or m-equivalent of heading: PROGRESS_M_PER_RAD) that counts as progress

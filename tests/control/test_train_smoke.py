@@ -71,23 +71,6 @@ def test_update_manifest_replaces_only_the_policies_entry(tmp_path, before):
     assert text.endswith("model_card: policies/s.md\naction_scale: 0.25\n")
 
 
-def test_stand_env_command_latency_holds_the_previous_targets(spec):
-    """As in the walking env: commands a whole period late make actions (a0, a1) act as (a0, a0)."""
-    cfg = StandEnvConfig(num_envs=1, episode_s=2.0, action_delay_prob=0.0, still_arm_prob=1.0, push_force_n=(0.0, 0.0))
-    late, prompt, other = (StandEnv(spec, cfg, seed=5) for _ in range(3))
-    for env in (late, prompt, other):
-        env.reset()
-    late.delay_substeps[:] = late.substeps
-    a0 = np.full((1, late.action_dim), 0.3)
-    a1 = -a0
-    for env, actions in ((late, (a0, a1)), (prompt, (a0, a0)), (other, (a0, a1))):
-        for a in actions:
-            env.step(a)
-    state = lambda env: np.concatenate([env.datas[0].qpos, env.datas[0].qvel])  # noqa: E731
-    np.testing.assert_allclose(state(late), state(prompt), atol=1e-9)
-    assert np.abs(state(late) - state(other)).max() > 1e-3
-
-
 def test_warm_start_continues_the_shipped_actor(spec, tmp_path):
     """A standing run warm-started from an exported file begins as that file's policy: with the
     actor frozen for the critic's warm-up, the exported result acts exactly as the original."""

@@ -10,6 +10,7 @@ from motion.path_tracker import (
     ARRIVAL_POS_M,
     ARRIVAL_YAW_RAD,
     CRUISE_MPS,
+    DOCK_BACK_MPS,
     DOCK_FWD_MPS,
     FINAL_POS_M,
     MIN_SPEED_MPS,
@@ -116,7 +117,7 @@ def test_slows_down_near_the_goal_and_docks_slowly():
     docking = [c.velocity[0] for _, c in log if c.phase == "dock" and c.velocity[0] != 0.0]
     assert cruise == pytest.approx(CRUISE_MPS) and MIN_SPEED_MPS < cruise
     assert slowing and min(slowing) >= MIN_SPEED_MPS - 1e-9 and min(slowing) < cruise
-    assert docking and all(v == pytest.approx(DOCK_FWD_MPS) for v in docking) and DOCK_FWD_MPS < MIN_SPEED_MPS
+    assert docking and all(v == pytest.approx(DOCK_FWD_MPS) for v in docking) and DOCK_FWD_MPS <= MIN_SPEED_MPS
 
 
 def test_docking_aims_ahead_of_the_goal_by_the_stop_step_back():
@@ -176,3 +177,13 @@ def test_docks_sideways_onto_a_goal_beside_it():
     cmd = tracker.step(np.array([1.0 + STOP_AIM_AHEAD_M - 0.01, -0.07, 0.0]))
     assert cmd.phase == "dock" and cmd.velocity[1] > 0 and abs(cmd.velocity[0]) < 1e-9
     assert abs(cmd.velocity[2]) < 1e-9
+
+
+def test_docking_onto_a_goal_behind_steps_back_at_the_backward_speed():
+    """The walking policy's slow forward and backward speeds differ (walk_v6: nothing for 0.1 m/s
+    forward, 0.11 for 0.1 back), so a goal just behind the robot is docked at `DOCK_BACK_MPS`."""
+    path = np.column_stack([np.linspace(0.25, 0.0, 6), np.zeros(6), np.zeros(6)])
+    pose, _, log = integrate(PathTracker(path), np.array([0.25, 0.0, 0.0]))
+    backing = [c.velocity[0] for _, c in log if c.phase == "dock" and c.velocity[0] != 0.0]
+    assert backing and all(v == pytest.approx(-DOCK_BACK_MPS) for v in backing)
+    assert arrival_error(pose, path[-1])[0] <= ARRIVAL_POS_M
