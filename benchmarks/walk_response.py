@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.walking import _wrap, _yaw
+from benchmarks.walking import legs_controller
 from bridge.messages import MotionRequest
 from bridge.sim_world import SimWorld
-from control.locomotion import LocomotionController
 from control.loop import ControlLoop
 from humanoid.robot_spec import load_robot_spec
+from motion.path_tracker import pose_from_state, wrap
 from scenarios.world import build_world
 
 AXES = {
@@ -42,10 +42,7 @@ AXES = {
 def steady_velocity(world, spec, command: np.ndarray, settle_s: float, measure_s: float, reference_only: bool) -> tuple[np.ndarray, bool]:
     """(achieved vx, vy, wz averaged over `measure_s` after `settle_s`, fell)."""
     sim = SimWorld(world, seed=0)
-    legs = LocomotionController(spec)
-    if reference_only:
-        legs.walk.policy.act = lambda obs: np.zeros(legs.walk.io.action_dim, dtype=np.float32)
-    loop = ControlLoop(spec, sim, legs)
+    loop = ControlLoop(spec, sim, legs_controller(spec, reference_only))
 
     def hold(seq: int, seconds: float):
         req = MotionRequest(seq=seq, times=np.zeros(0), arm_q=np.zeros((0, 14)), gripper=np.zeros((0, 2)),
@@ -54,13 +51,14 @@ def steady_velocity(world, spec, command: np.ndarray, settle_s: float, measure_s
 
     if hold(1, settle_s).status != "ok":
         return np.full(3, np.nan), True
-    yaw0, pos0 = _yaw(loop.state.base_quat), np.asarray(loop.state.base_pos[:2], dtype=float)
+    x0, y0, yaw0 = pose_from_state(loop.state.base_pos, loop.state.base_quat)
     res = hold(2, measure_s)
     if res.status != "ok":
         return np.full(3, np.nan), True
     # the average velocity over whole strides, in the heading frame at the start of the window
-    dyaw = _wrap(_yaw(res.state.base_quat) - yaw0)
-    d = np.asarray(res.state.base_pos[:2], dtype=float) - pos0
+    x1, y1, yaw1 = pose_from_state(res.state.base_pos, res.state.base_quat)
+    dyaw = wrap(yaw1 - yaw0)
+    d = np.array([x1 - x0, y1 - y0])
     c, s = np.cos(yaw0 + dyaw / 2), np.sin(yaw0 + dyaw / 2)  # mid-window heading: a turning walk's chord
     return np.array([(c * d[0] + s * d[1]) / measure_s, (-s * d[0] + c * d[1]) / measure_s, dyaw / measure_s]), False
 

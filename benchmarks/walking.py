@@ -36,6 +36,7 @@ from control import gait
 from control.locomotion import LocomotionController
 from control.loop import ControlLoop
 from humanoid.robot_spec import load_robot_spec
+from motion.path_tracker import pose_from_state, wrap
 from scenarios.world import build_world
 
 CHUNK_S = 0.5  # one MotionRequest per half second: pushes and command changes fall on these edges
@@ -46,8 +47,7 @@ STEADY_AFTER_S = 1.0
 class EpisodeResult:
     fell: bool
     seconds: float
-    sq_err: list[float]  # squared velocity error samples while moving
-    sq_err_xy: list[tuple[float, float]]  # the same, forward and sideways apart
+    sq_err_xy: list[tuple[float, float]]  # squared velocity error samples while moving, forward and sideways
     steady_sq_err: list[float]
     yaw_rate_sq_err: list[float]
     heading_err: list[float]  # |integrated command - actual yaw| at each segment end (rad)
@@ -57,13 +57,17 @@ class EpisodeResult:
     fall: dict | None = None  # the situation at the fall: controller in charge, command, timings
 
 
-def _yaw(quat: np.ndarray) -> float:
-    w, x, y, z = quat
-    return float(np.arctan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z)))
+def legs_controller(spec, reference_only: bool) -> LocomotionController:
+    """The deployed stand/walk controller; `reference_only`: the walking policy's action held at
+    zero, so the stepping reference alone walks (the benchmarks' in-process baseline)."""
+    legs = LocomotionController(spec)
+    if reference_only:
+        legs.walk.policy.act = lambda obs: np.zeros(legs.walk.io.action_dim, dtype=np.float32)
+    return legs
 
 
-def _wrap(a: float) -> float:
-    return float((a + np.pi) % (2 * np.pi) - np.pi)
+def _yaw(state) -> float:
+    return float(pose_from_state(state.base_pos, state.base_quat)[2])
 
 
 def run_episode(world, spec, seed: int, seconds: float, reference_only: bool, payload_kg: float, arms: bool) -> EpisodeResult:
@@ -72,9 +76,7 @@ def run_episode(world, spec, seed: int, seconds: float, reference_only: bool, pa
     if payload_kg:
         hand = world.model.body(spec.end_effectors["left"].hand_body).id
         sim.model.body_mass[hand] += payload_kg
-    legs = LocomotionController(spec)
-    if reference_only:
-        legs.walk.policy.act = lambda obs: np.zeros(legs.walk.io.action_dim, dtype=np.float32)  # baseline
+    legs = legs_controller(spec, reference_only)
     loop = ControlLoop(spec, sim, legs)
     arm_idx = spec.indices(("left_arm", "right_arm"))
     lo, hi = spec.q_lower[arm_idx], spec.q_upper[arm_idx]
@@ -83,15 +85,15 @@ def run_episode(world, spec, seed: int, seconds: float, reference_only: bool, pa
     t, seq = 0.0, 0
     cmd = np.zeros(3)
     next_cmd, next_push = 0.0, rng.uniform(3.0, 6.0)
-    seg_start_t, seg_yaw0, seg_cmd_yaw = 0.0, _yaw(loop.state.base_quat), 0.0
+    seg_start_t, seg_yaw0, seg_cmd_yaw = 0.0, _yaw(loop.state), 0.0
     last_push_t = None
-    out = EpisodeResult(False, 0.0, [], [], [], [], [], [], [], 0.0)
+    out = EpisodeResult(False, 0.0, [], [], [], [], [], [], 0.0)
     t0 = time.perf_counter()
     while t < seconds - 1e-9:
         if t >= next_cmd:
-            yaw = _yaw(loop.state.base_quat)
+            yaw = _yaw(loop.state)
             if t > 0:
-                out.heading_err.append(abs(_wrap(seg_yaw0 + seg_cmd_yaw - yaw)))
+                out.heading_err.append(abs(wrap(seg_yaw0 + seg_cmd_yaw - yaw)))
             cmd = np.zeros(3) if rng.random() < 0.2 else rng.uniform(gait.COMMAND_LOW, gait.COMMAND_HIGH)
             if not gait.wants_motion(cmd):
                 cmd[:] = 0.0
@@ -118,7 +120,6 @@ def run_episode(world, spec, seed: int, seconds: float, reference_only: bool, pa
             if gait.wants_motion(cmd):
                 ex2, ey2 = np.square(cmd[:2] - v[:2])
                 e2 = float(ex2 + ey2)
-                out.sq_err.append(e2)
                 out.sq_err_xy.append((float(ex2), float(ey2)))
                 if sample["sim_time"] - seg_start_t >= STEADY_AFTER_S:
                     out.steady_sq_err.append(e2)
@@ -145,7 +146,7 @@ def run_episode(world, spec, seed: int, seconds: float, reference_only: bool, pa
 def summarize(name: str, results: list[EpisodeResult]) -> dict:
     cat = lambda attr: np.concatenate([np.asarray(getattr(r, attr), dtype=float) for r in results])  # noqa: E731
     xy = np.concatenate([np.asarray(r.sq_err_xy, dtype=float).reshape(-1, 2) for r in results])
-    per_ep = [float(np.sqrt(np.mean(r.sq_err))) for r in results if r.sq_err]
+    per_ep = [float(np.sqrt(np.mean(np.sum(r.sq_err_xy, axis=1)))) for r in results if r.sq_err_xy]
     lat = cat("latency_us")
     sim_s, wall_s = sum(r.seconds for r in results), sum(r.wall_s for r in results)
     return {
@@ -153,7 +154,7 @@ def summarize(name: str, results: list[EpisodeResult]) -> dict:
         "episodes": len(results),
         "falls": int(sum(r.fell for r in results)),
         "fall_rate": float(np.mean([r.fell for r in results])),
-        "track_rms_m_s": float(np.sqrt(np.mean(cat("sq_err")))) if len(cat("sq_err")) else None,
+        "track_rms_m_s": float(np.sqrt(np.mean(xy.sum(axis=1)))) if len(xy) else None,
         "track_rms_forward_m_s": float(np.sqrt(np.mean(xy[:, 0]))) if len(xy) else None,
         "track_rms_sideways_m_s": float(np.sqrt(np.mean(xy[:, 1]))) if len(xy) else None,
         "track_rms_steady_m_s": float(np.sqrt(np.mean(cat("steady_sq_err")))) if len(cat("steady_sq_err")) else None,

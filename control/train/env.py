@@ -256,6 +256,15 @@ def sample_stance(spec: RobotSpec, rng: np.random.Generator, cfg: StandEnvConfig
     return off
 
 
+def sample_action_delay(rng: np.random.Generator, prob: float, max_periods: float, substeps: int) -> int:
+    """Physics steps an episode's joint targets reach the motors late: 0 to `max_periods` policy
+    periods in a `prob` share of episodes, else 0. Both draws always happen, so the random stream
+    does not depend on the delay settings (shared by the standing and walking envs)."""
+    delayed = rng.random() < prob
+    k = int(rng.integers(0, int(round(max_periods * substeps)) + 1))
+    return k if delayed else 0
+
+
 def arm_reference_range(spec: RobotSpec, upper_idx: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:
     """Random arm/gripper targets stay inside this central `fraction` of each joint range."""
     lo, hi = spec.q_lower[upper_idx], spec.q_upper[upper_idx]
@@ -383,10 +392,7 @@ class StandEnv:
         d.xfrc_applied[:] = 0.0
         self.feet_xy0[i] = d.xpos[self.foot_bodies, :2]
         self.tau[i] = 0.0
-        # both draws always happen, so the random stream does not depend on the delay settings
-        delayed = rng.random() < cfg.action_delay_prob
-        k = int(rng.integers(0, int(round(cfg.action_delay_max_periods * self.substeps)) + 1))
-        self.delay_substeps[i] = k if delayed else 0
+        self.delay_substeps[i] = sample_action_delay(rng, cfg.action_delay_prob, cfg.action_delay_max_periods, self.substeps)
         self.applied_q_target[i] = np.nan
         self.ep_return[i] = 0.0
 

@@ -34,6 +34,7 @@ from control.train.env import (
     arm_reference_range,
     build_training_model,
     place_robot,
+    sample_action_delay,
 )
 from humanoid.robot_spec import RobotSpec
 
@@ -379,10 +380,7 @@ class WalkEnv:
         self.upper_ref[i, self.upper_idx[self.finger_idx]] = self.arm_goal[i, self.finger_idx]
         self.phase[i], self.amplitude[i] = 0.0, 0.0
         self.command[i] = 0.0
-        # both draws always happen, so the random stream does not depend on the delay settings
-        delayed = rng.random() < cfg.action_delay_prob
-        k = int(rng.integers(0, int(round(cfg.action_delay_max_periods * self.substeps)) + 1))
-        self.delay_substeps[i] = k if delayed else 0
+        self.delay_substeps[i] = sample_action_delay(rng, cfg.action_delay_prob, cfg.action_delay_max_periods, self.substeps)
         self.applied_q_target[i] = np.nan
         self._sample_command(i)
         self.next_push[i] = rng.uniform(*cfg.push_interval_s)
