@@ -199,6 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--policy", action="append", default=[], metavar="NAME=PATH",
                     help="measure this policy file instead of the manifest's (e.g. walk=.../walk_v4.onnx)")
     args = ap.parse_args(argv)
+    if args.episodes < 1 or args.baseline_episodes < 1:
+        ap.error("--episodes and --baseline-episodes must be at least 1 (the stepping reference alone is the "
+                 "in-process baseline the tracking ratio is taken against; 2 episodes are enough for it)")
     spec = with_candidate_policies(load_robot_spec(args.robot), args.policy)
     world = build_world("open_floor", spec)
     summaries = []

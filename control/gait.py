@@ -49,6 +49,18 @@ def wants_motion(cmd: np.ndarray) -> np.ndarray:
     return (np.linalg.norm(c[..., :2], axis=-1) > DEADBAND_V) | (np.abs(c[..., 2]) > DEADBAND_WZ)
 
 
+def keeps_stepping(target: np.ndarray, ramped: np.ndarray) -> np.ndarray:
+    """True while the reference should step: the order asks to move, or the ramped command has
+    not yet come down to a stand.
+
+    Stepping stops only once the ramped command is inside the deadband. Ramping the stepping out
+    as soon as the order was zero (up to walk_v7) froze the legs 0.4 s into a 0.55 s
+    deceleration from a fast walk: the robot slid on, still at 0.3-0.6 m/s, onto feet that could
+    no longer step, and the standing policy was handed a moving robot (docs/walking.md, "Hand-over").
+    """
+    return wants_motion(target) | wants_motion(ramped)
+
+
 def ramp_command(current: np.ndarray, target: np.ndarray, dt: float) -> np.ndarray:
     """One control period of the command ramp: `current` moves toward `target` at COMMAND_ACCEL."""
     step = COMMAND_ACCEL * dt
@@ -136,7 +148,8 @@ class GaitClock:
     def advance(self, target: np.ndarray) -> None:
         """One period toward the clipped `target` command: ramp the command, the phase, the amplitude."""
         self.command = ramp_command(self.command, target, self.dt)
-        p, a = advance_gait(np.array(self.phase), np.array(self.amplitude), wants_motion(target), self.dt)
+        stepping = keeps_stepping(target, self.command)
+        p, a = advance_gait(np.array(self.phase), np.array(self.amplitude), stepping, self.dt)
         self.phase, self.amplitude = float(p), float(a)
 
     def observation(self) -> np.ndarray:

@@ -21,12 +21,18 @@ from control.policy import FrozenPolicy
 from humanoid.robot_spec import RobotSpec
 
 BLEND_S = 0.3  # cross-fade of joint targets at a stand <-> walk hand-over
-# After the stepping has ramped out, stand this long on the walking policy before handing back.
-# 0.5 s suits the shipped walk_v5. From a fast walk, walk_v6 still carries momentum when the
-# stepping stops and the standing policy, which cannot step, fell in 5 of 40 such stops; with
-# 1.0 s in none. Raise it with walk_v6, together with `motion.skills.navigate.STOP_SETTLE_S`
-# (arrival must be judged after the hand-over): docs/walking.md, "Hand-over".
+# Back to the standing policy only once the robot is at rest on the walking policy: the
+# stepping has ramped out and the pelvis (low-passed over `REST_FILTER_S`) has moved slower than
+# `REST_SPEED_MPS` and turned slower than `REST_YAW_RATE` for `SETTLE_S`. The standing policy
+# cannot step: handed a robot still moving at 0.15 m/s or more it fell (benchmarks/stops.py:
+# walk_v5 handed over 0.9 s after a stop from walking backward at 0.4-1.2 m/s, 3 of 3 fell; walk_v6
+# after 0.6 m/s, 3 of 3). A walking policy that never comes to rest is handed over after
+# `SETTLE_MAX_S` anyway, so a stop always ends on the standing policy (docs/walking.md, "Hand-over").
 SETTLE_S = 0.5
+REST_SPEED_MPS = 0.08
+REST_YAW_RATE = 0.15  # rad/s
+REST_FILTER_S = 0.2
+SETTLE_MAX_S = 3.0
 
 
 class WalkPolicyController:
@@ -69,7 +75,10 @@ class LocomotionController:
         self.dt = 1.0 / spec.control_rate_hz
         self.legs = spec.indices(("legs", "waist"))
         self.mode = "stand"
-        self._still_s = 0.0
+        self._still_s = 0.0  # at rest on the walking policy this long
+        self._stopped_s = 0.0  # stepping ramped out this long
+        self._speed = 0.0  # low-passed horizontal pelvis speed (m/s)
+        self._yaw_rate = 0.0
         self._blend_left = 0.0
         self._blend_from: np.ndarray | None = None
         self._last_q: np.ndarray | None = None
@@ -77,7 +86,7 @@ class LocomotionController:
 
     def _hand_over(self, mode: str) -> None:
         self.mode = mode
-        self._still_s = 0.0
+        self._still_s = self._stopped_s = 0.0
         self._blend_left = BLEND_S if self._last_q is not None else 0.0
         self._blend_from = None if self._last_q is None else self._last_q.copy()
         if mode == "walk":
@@ -91,8 +100,14 @@ class LocomotionController:
         if self.mode == "stand" and moving:
             self._hand_over("walk")
         elif self.mode == "walk":
-            self._still_s = 0.0 if (moving or self.walk.clock.amplitude > 0.0) else self._still_s + self.dt
-            if self._still_s >= SETTLE_S:
+            a = min(1.0, self.dt / REST_FILTER_S)
+            self._speed += a * (float(np.linalg.norm(state.base_linvel[:2])) - self._speed)
+            self._yaw_rate += a * (abs(float(state.base_angvel[2])) - self._yaw_rate)
+            stepping = moving or self.walk.clock.amplitude > 0.0
+            at_rest = self._speed < REST_SPEED_MPS and self._yaw_rate < REST_YAW_RATE
+            self._stopped_s = 0.0 if stepping else self._stopped_s + self.dt
+            self._still_s = self._still_s + self.dt if (not stepping and at_rest) else 0.0
+            if self._still_s >= SETTLE_S or self._stopped_s >= SETTLE_MAX_S:
                 self._hand_over("stand")
         active = self.walk if self.mode == "walk" else self.stand
         q = active.targets(state, upper_ref, cmd)

@@ -477,7 +477,9 @@ class WalkEnv:
         # the policy knows); at difficulty 1 it is the full reference the runtime uses
         max_amp = 0.4 + 0.6 * self.difficulty
         self.command = gait.ramp_command(self.command, self.target_command, self.dt)
-        self.phase, self.amplitude = gait.advance_gait(self.phase, self.amplitude, gait.wants_motion(self.target_command), self.dt)
+        self.phase, self.amplitude = gait.advance_gait(
+            self.phase, self.amplitude, gait.keeps_stepping(self.target_command, self.command), self.dt
+        )
         self.amplitude = np.minimum(self.amplitude, max_amp)
         leg_ref = gait.leg_reference(self.phase, self.amplitude, self.command)
         q_target = self.io.targets_from_action(self.action, self.upper_ref, leg_ref)

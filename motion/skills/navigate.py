@@ -10,7 +10,8 @@ emitted as a `motion_plan` event of kind `base_path`, and then followed in close
 command goes to the control loop with every arm and gripper reference held (what the hands
 carry stays carried).
 
-Stops: arrival (then a zero-velocity command of `STOP_SETTLE_S` so the robot stops stepping;
+Stops: arrival (then a zero-velocity command until the standing policy has taken over and held,
+`stop_walking`;
 a stop that settles further than `PRECISE_POS_M` from the goal docks again, a bounded number of times),
 a fall or e-stop (`safety_stop`), no progress for `NO_PROGRESS_S` (re-planned once from where
 the robot is, then `no_collision_free_path`), or the sim-time budget (`timeout`).
@@ -31,11 +32,14 @@ from scenarios.world import PLACE_PREFIX
 
 STAND_PREFIX = "stand_"
 STEP_S = 0.1  # one velocity command per 0.1 s of sim time (5 control periods)
-# zero velocity for this long at the goal: the stepping ramps out (0.4 s), the walking policy
-# stands `control.locomotion.SETTLE_S` (0.5 s), the hand-over cross-fades (0.3 s) and the standing
-# policy holds for ~1 s, so the pose judged arrived is the one the next skill starts from (a
-# hand-over lurch used to happen after "arrived"). With SETTLE_S 1.0 this must be 3.0.
-STOP_SETTLE_S = 2.0
+# A stop: zero velocity in chunks of `STOP_CHUNK_S` until the control loop reports the standing
+# policy in charge (`control.locomotion` hands over only once the robot is at rest on the walking
+# policy, 1-3 s depending on the speed), then `STAND_HOLD_S` more, so the pose judged arrived is
+# the one the next skill starts from. A fixed wait (2 s, up to session 8) judged some stops before
+# the hand-over, and the hand-over then moved the robot.
+STOP_CHUNK_S = 0.5
+STAND_HOLD_S = 1.0
+STOP_MAX_S = 5.0  # past `control.locomotion.SETTLE_MAX_S`, when the hand-over happens regardless
 NO_PROGRESS_S = 4.0  # this long without getting closer (along the path, or in heading) is blocked
 PROGRESS_EPS = 0.03  # m (or m-equivalent of heading: PROGRESS_M_PER_RAD) that counts as progress
 PROGRESS_M_PER_RAD = 0.3
@@ -53,6 +57,17 @@ BUDGET_EXTRA_S = 20.0  # ... plus this (turns, the stop)
 # which the arm skills are tuned for, has the counter's edge 0.25 m ahead of the pelvis and its
 # centre 0.55 m), nearest first.
 STAND_GAPS_M = (0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60)
+
+
+def stop_walking(ctx: SkillContext) -> None:
+    """Zero velocity until the standing policy is in charge, then hold `STAND_HOLD_S`."""
+    waited = 0.0
+    while waited < STOP_MAX_S:
+        res = ctx.walk(np.zeros(3), STOP_CHUNK_S, "stop")
+        waited += STOP_CHUNK_S
+        if res.telemetry and res.telemetry[-1].get("locomotion", "stand") == "stand":
+            break
+    ctx.walk(np.zeros(3), STAND_HOLD_S, "stop")
 
 
 def run(ctx: SkillContext, subgoal: Subgoal) -> dict[str, Any]:
@@ -92,7 +107,7 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict[str, Any]:
         now = ctx.state.sim_time
         cmd = tracker.step(pose)
         if cmd.phase == "arrived":
-            ctx.walk(np.zeros(3), STOP_SETTLE_S, "stop")
+            stop_walking(ctx)
             pose = current_pose(ctx)
             precise = arrival_error(pose, goal)[0] <= PRECISE_POS_M
             if arrived(pose, goal) and (precise or redocks >= REDOCKS or now - t0 > budget_s):
@@ -104,12 +119,12 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict[str, Any]:
         if (stalled or now - t0 > budget_s) and arrived(pose, goal):
             # inside the arrival tolerance but the last centimetres of the tracker's tighter
             # aim will not come (the policy cannot creep): stop here, it is arrived
-            ctx.walk(np.zeros(3), STOP_SETTLE_S, "stop")
+            stop_walking(ctx)
             pose = current_pose(ctx)
             if arrived(pose, goal):
                 break
         if now - t0 > budget_s:
-            ctx.walk(np.zeros(3), STOP_SETTLE_S, "stop")
+            stop_walking(ctx)
             raise SkillFailure(
                 FailureReason.TIMEOUT,
                 f"navigate to '{place}' took more than its {budget_s:.0f} s of sim time; "
@@ -129,7 +144,7 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict[str, Any]:
         if left < best - PROGRESS_EPS:
             best, best_t = left, now
         elif now - best_t > NO_PROGRESS_S:
-            ctx.walk(np.zeros(3), STOP_SETTLE_S, "stop")
+            stop_walking(ctx)
             stuck = current_pose(ctx)
             if replans >= REPLANS:
                 raise SkillFailure(

@@ -74,3 +74,23 @@ def test_a_changed_command_is_ramped_in():
     clock.advance(np.array([-0.3, 0.0, 0.8]))  # an abrupt new order
     assert np.abs(clock.reference() - before).max() < 0.1
     np.testing.assert_allclose(clock.command, [0.58, 0.0, 0.04])
+
+
+def test_stepping_goes_on_until_the_ramped_command_has_come_down():
+    """A stop from a fast walk: the legs keep stepping while the command ramps down (0.6 m/s at
+    1 m/s^2 is 0.55 s), and only then does the stepping ramp out. Freezing the legs mid-deceleration
+    slid walk_v6 onto a standing policy at up to 0.5 m/s."""
+    clock = gait.GaitClock(dt=0.02)
+    for _ in range(100):
+        clock.advance(np.array([0.6, 0.0, 0.0]))
+    amplitudes, commands = [], []
+    for _ in range(75):
+        clock.advance(np.zeros(3))
+        amplitudes.append(clock.amplitude)
+        commands.append(clock.command[0])
+    amplitudes, commands = np.array(amplitudes), np.array(commands)
+    moving = commands > gait.DEADBAND_V
+    assert moving[:20].all() and np.all(amplitudes[moving] == 1.0), "full stepping while the command ramps down"
+    assert amplitudes[-1] == 0.0, "stepping ramped out once the command is a stand"
+    assert not gait.keeps_stepping(np.zeros(3), np.array([0.04, 0.0, 0.05]))
+    assert gait.keeps_stepping(np.zeros(3), np.array([0.3, 0.0, 0.0]))

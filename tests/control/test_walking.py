@@ -96,6 +96,35 @@ def test_hand_over_between_stand_and_walk_never_jumps_a_target(tiny_walk_robot, 
     assert jumps.max() < 0.1, f"largest leg target change in one period: {jumps.max():.3f} rad"
 
 
+def test_standing_policy_takes_over_only_once_the_robot_is_at_rest(tiny_walk_robot, make_state):
+    """The standing policy cannot step: a robot still sliding after the stepping stopped stays on
+    the walking policy until it is at rest, or at most `SETTLE_MAX_S`."""
+    from control import locomotion
+
+    spec = tiny_walk_robot
+    upper = spec.default_q.copy()
+
+    def periods_to_hand_over(speed_mps: float) -> int:
+        legs = LocomotionController(spec)
+        for _ in range(25):
+            legs.targets(make_state(), upper, np.array([0.3, 0.0, 0.0]))
+        assert legs.mode == "walk"
+        sliding = make_state(base_linvel=np.array([speed_mps, 0.0, 0.0]))
+        for k in range(1, 500):
+            legs.targets(sliding, upper, np.zeros(3))
+            if legs.mode == "stand":
+                return k
+        return -1
+
+    dt = 1.0 / spec.control_rate_hz
+    at_rest, sliding = periods_to_hand_over(0.0), periods_to_hand_over(0.3)
+    # at rest: the command and the stepping ramp out (~0.7 s), then SETTLE_S standing still
+    assert 0 < at_rest * dt < 0.8 + locomotion.SETTLE_S + 0.1
+    # still sliding: it waits the whole SETTLE_MAX_S after the stepping ramped out
+    assert sliding * dt >= locomotion.SETTLE_MAX_S
+    assert sliding > at_rest
+
+
 def test_commands_outside_the_trained_range_are_clipped_and_reported(tiny_walk_robot, kitchen):
     spec = tiny_walk_robot
     loop = ControlLoop(spec, SimWorld(kitchen), LocomotionController(spec))
