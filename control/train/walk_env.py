@@ -41,6 +41,7 @@ from humanoid.robot_spec import RobotSpec
 STATE_SPEC = mujoco.mjtState.mjSTATE_FULLPHYSICS
 CONTROL_SPEC = mujoco.mjtState.mjSTATE_CTRL | mujoco.mjtState.mjSTATE_XFRC_APPLIED
 CONTACT_HEIGHT_M = 0.02  # a sole whose centre is this close to the floor is in contact
+PRIV_DIM = 15  # the critic's privileged inputs (`WalkEnv._obs`)
 
 
 @dataclass
@@ -286,7 +287,7 @@ class WalkEnv:
         self.default_q = spec.default_q.copy()
         self.upper_idx = self.io.upper_idx
         self.obs_dim, self.action_dim = self.io.obs_dim, self.io.action_dim
-        self.priv_dim = 15
+        self.priv_dim = PRIV_DIM
 
         self.nstate = mujoco.mj_stateSize(base, STATE_SPEC)
         self.nctrl = mujoco.mj_stateSize(base, CONTROL_SPEC)

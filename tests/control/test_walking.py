@@ -252,3 +252,29 @@ def test_command_latency_holds_the_previous_targets(spec, make_env):
     assert np.abs(state(late) - state(other)).max() > 1e-3
     for env in (late, prompt, other):
         getattr(env, "close", lambda: None)()
+
+
+def test_a_checkpoint_exports_as_the_policy_the_run_would_ship(spec, tmp_path):
+    """`control.train.checkpoint_onnx`: a run's checkpoint gives the same actor as the run's own export."""
+    from control.train.checkpoint_onnx import export_walk_checkpoint
+
+    cfg = WalkEnvConfig(num_envs=4, episode_s=1.0, threads=1)
+    from dataclasses import replace
+
+    from control.train.train_walk import walk_ppo_config
+
+    ppo_cfg = replace(walk_ppo_config(), horizon=16, epochs=1, minibatches=2)  # the network train_walk builds
+    ck = tmp_path / "ck.pt"
+    result = train(spec, 64, 0, cfg, ppo_cfg, log=lambda _: None, checkpoint=ck)
+    io = PolicyIO(spec, kind="walk")
+    export_onnx(result.ppo.model, io, tmp_path / "end.onnx")
+    sha = export_walk_checkpoint(spec, ck, tmp_path / "ck.onnx")
+    a = FrozenPolicy(PolicyArtifact("walk", tmp_path / "end.onnx", file_sha256(tmp_path / "end.onnx"), None), io)
+    b = FrozenPolicy(PolicyArtifact("walk", tmp_path / "ck.onnx", sha, None), io)
+    obs = np.random.default_rng(0).normal(size=io.obs_dim).astype(np.float32)
+    np.testing.assert_allclose(a.act(obs), b.act(obs), atol=1e-5)
+    import torch
+
+    torch.save([1, 2, 3], tmp_path / "other.pt")
+    with pytest.raises(SystemExit, match="not a train_walk checkpoint"):
+        export_walk_checkpoint(spec, tmp_path / "other.pt", tmp_path / "x.onnx")
