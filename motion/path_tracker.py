@@ -47,16 +47,20 @@ DOCK_M = 0.3  # the last stretch of the path: face the goal heading and step ont
 # Docking speeds: forward, back and sideways, where the shipped walking policy steps slowly but
 # surely (`python -m benchmarks.walk_response` measures them). walk_v5 steps 0.07 m/s forward for
 # 0.1 asked, 0.19 back for 0.1 and 0.18 sideways for 0.1; walk_v2's 0.3 m/s sideways overshot the
-# goal and rocked the robot round it (docs/walking.md). walk_v6 reaches nothing for 0.1 m/s
-# forward and needs DOCK_FWD_MPS 0.2.
-DOCK_FWD_MPS = 0.12
+# goal and rocked the robot round it (docs/walking.md). walk_v6 (shipped since session 9)
+# reaches nothing for 0.1 m/s forward: it docks forward at 0.2.
+DOCK_FWD_MPS = 0.2
 DOCK_BACK_MPS = 0.12
 DOCK_SIDE_MPS = 0.1
 FINAL_POS_M = 0.05  # docking ends this close to the goal; then a turn in place to its heading
 STOP_POS_M = 0.08  # ... which may end as far as this from the goal (the turn shuffles the feet)
-# The walk-to-stand transition after the stop steps the robot back 2-4 cm (walk_v5 with stand_v2,
-# measured in the coffee runs), which put the coffee machine's button out of the arm's reach.
-STOP_AIM_AHEAD_M = 0.03
+# Where docking aims, ahead of the goal along its heading: minus what the stop adds. Since the
+# standing policy takes over only at rest (session 9) nothing steps back at the hand-over; walk_v6
+# settles 1-3 cm forward after it (`python -m benchmarks.stops`, "along" after slow stops), and
+# 2 cm ahead of the far counter's stand pose put a finger into the pepsi beside the coke. (For
+# walk_v5 with the old hand-over it was +3 cm: the transition stepped the robot back.) What the
+# walking policy's own stop adds, varying with the docking walk, `navigate` corrects on a re-dock.
+STOP_AIM_AHEAD_M = -0.02
 # The final turn aims at half the heading tolerance, so that the robot's last steps after the
 # stop command still leave it inside the tolerance.
 AIM_FRACTION = 0.5
@@ -116,7 +120,9 @@ class TrackerCommand:
 class PathTracker:
     """Stateful follower of one path (n, 3) of (x, y, yaw); `step(pose)` once per command."""
 
-    def __init__(self, points: np.ndarray) -> None:
+    def __init__(self, points: np.ndarray, aim_offset: np.ndarray | None = None) -> None:
+        """`aim_offset`: (dx, dy) in the world frame added to where docking steers, on top of
+        `STOP_AIM_AHEAD_M` (`navigate` passes how far the last stop settled from the goal)."""
         self.points = np.asarray(points, dtype=np.float64)
         if self.points.ndim != 2 or self.points.shape[1] != 3 or len(self.points) < 1:
             raise ValueError(f"a path is (n, 3) of x, y, yaw; got shape {self.points.shape}")
@@ -127,6 +133,8 @@ class PathTracker:
         # because the stop after it steps the robot back about that much
         self.aim = self.goal.copy()
         self.aim[:2] += STOP_AIM_AHEAD_M * np.array([np.cos(self.goal[2]), np.sin(self.goal[2])])
+        if aim_offset is not None:
+            self.aim[:2] += np.asarray(aim_offset, dtype=np.float64)
         # True on a segment the path backs along: its yaw points against its direction of travel
         tangent = np.gradient(self.points[:, :2], axis=0) if len(self.points) > 1 else np.zeros((1, 2))
         heading = np.column_stack([np.cos(self.points[:, 2]), np.sin(self.points[:, 2])])

@@ -26,9 +26,12 @@ def _yaw(q) -> float:
 
 @pytest.fixture(scope="module")
 def walked(spec):
-    """One walk on the open floor: stand, forward, stand, turn left, stand, backwards, stand."""
+    """One walk on the open floor: stand, forward, stand, turn left, stand, backwards, stand.
+
+    Each stand is 4 s: the standing policy takes over once the robot is at rest, at the latest
+    `control.locomotion.SETTLE_MAX_S` (3 s) after the stepping has ramped out."""
     loop = ControlLoop(spec, SimWorld(build_world("open_floor", spec)), LocomotionController(spec))
-    segments = [(0, 0, 0, 1.0), (0.35, 0, 0, 5.0), (0, 0, 0, 2.0), (0, 0, 0.5, 4.0), (0, 0, 0, 2.0), (-0.2, 0, 0, 3.0), (0, 0, 0, 2.0)]
+    segments = [(0, 0, 0, 1.0), (0.35, 0, 0, 5.0), (0, 0, 0, 4.0), (0, 0, 0.5, 4.0), (0, 0, 0, 4.0), (-0.2, 0, 0, 3.0), (0, 0, 0, 4.0)]
     out = []
     for k, (vx, vy, wz, seconds) in enumerate(segments):
         before = loop.state

@@ -55,6 +55,17 @@ def l_path() -> np.ndarray:
     return np.concatenate([back, leg1[1:], leg2[1:], dock[1:]])
 
 
+def test_a_redock_aims_past_the_goal_by_the_offset_it_is_given():
+    """`navigate` re-docks with the summed shortfall of its stops as `aim_offset`: docking then
+    steers onto goal + offset, so a stop that rocks the robot back ends on the goal."""
+    path = np.array([[0.0, 0.0, 0.0], [0.25, 0.0, 0.0]])
+    plain, _, _ = integrate(PathTracker(path), np.array([0.0, 0.0, 0.0]))
+    shifted, _, _ = integrate(PathTracker(path, aim_offset=np.array([0.1, 0.0])), np.array([0.0, 0.0, 0.0]))
+    assert abs(plain[0] - (0.25 + STOP_AIM_AHEAD_M)) <= FINAL_POS_M + 0.01
+    assert abs(shifted[0] - (0.35 + STOP_AIM_AHEAD_M)) <= FINAL_POS_M + 0.01
+    assert shifted[0] > plain[0] + 0.05
+
+
 @pytest.mark.parametrize("lag", [0.0, 0.5])
 def test_converges_within_tolerance(lag):
     path = l_path()
