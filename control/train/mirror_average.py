@@ -24,7 +24,7 @@ from control.train.env import build_training_model
 from control.train.export import MIRROR_METADATA_KEY, OPSET, export_onnx, load_deployed_actor
 from control.train.ppo import ActorCritic
 from control.train.symmetry import walk_mirrors
-from control.train.train_walk import batch_act_fn, eval_row, evaluate, walk_ppo_config
+from control.train.train_walk import EVAL_HEADER, batch_act_fn, eval_row, evaluate, walk_ppo_config
 from humanoid.robot_spec import PolicyArtifact, RobotSpec, load_robot_spec
 
 
@@ -91,8 +91,7 @@ which checks the sha256 below against the manifest.
 Same episodes for both (`control.train.train_walk.evaluate`: random commands, pushes, arm motion,
 payload). Fall = tilt > 0.8 rad or pelvis below 0.45 m.
 
-| controller | fall rate | velocity tracking RMS (m/s) | yaw-rate RMS (rad/s) | drift at zero command (m/s) | sim/wall |
-|---|---|---|---|---|---|
+{EVAL_HEADER}
 {table}
 """)
     print(f"wrote {card}")

@@ -278,3 +278,14 @@ def test_a_checkpoint_exports_as_the_policy_the_run_would_ship(spec, tmp_path):
     torch.save([1, 2, 3], tmp_path / "other.pt")
     with pytest.raises(SystemExit, match="not a train_walk checkpoint"):
         export_walk_checkpoint(spec, tmp_path / "other.pt", tmp_path / "x.onnx")
+
+
+def test_the_shipped_walking_policy_comes_to_rest_after_a_stop_from_a_fast_walk(spec):
+    """`train_walk.speed_after_stop`, a column of every walking card: walk_v7/v8 walked on at
+    0.13-0.28 m/s 3 s after such a stop; the shipped policy must be at rest by then."""
+    from control.train.train_walk import batch_act_fn, reference_only_act_fn, speed_after_stop
+
+    io = PolicyIO(spec, kind="walk")
+    assert speed_after_stop(spec, batch_act_fn(FrozenPolicy(spec.policy("walk"), io)), seed=1) < 0.08
+    # the stepping reference alone falls while walking: nothing left to measure
+    assert np.isnan(speed_after_stop(spec, reference_only_act_fn(io.action_dim), seed=1))
