@@ -31,8 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmarks.common import with_candidate_policies
-from benchmarks.walking import legs_controller
-from bridge.messages import MotionRequest
+from benchmarks.walking import hold_velocity, legs_controller
 from bridge.sim_world import SimWorld
 from control.gait import PERIOD_S
 from control.loop import ControlLoop
@@ -73,25 +72,17 @@ def run_stop(world, spec, command: np.ndarray, walk_s: float, after_s: float) ->
     legs = legs_controller(spec, reference_only=False)
     loop = ControlLoop(spec, sim, legs)
     out = Stop(tuple(float(c) for c in command), walk_s)
-    seq = 0
-
-    def hold(cmd: np.ndarray, seconds: float):
-        nonlocal seq
-        seq += 1
-        req = MotionRequest(seq=seq, times=np.zeros(0), arm_q=np.zeros((0, 14)), gripper=np.zeros((0, 2)),
-                            settle_s=seconds, base_velocity=cmd.copy())
-        return loop.execute(req)
-
-    if hold(command, walk_s).status != "ok":
+    if hold_velocity(loop, 1, command, walk_s).status != "ok":
         out.fell, out.fell_in = True, "walk"
         return out
     out.order_speed = float(np.linalg.norm(loop.state.base_linvel[:2]))
     order_xy = np.array(loop.state.base_pos[:2])
     handover_pose = None
-    t = 0.0
+    t, seq = 0.0, 1
     while t < after_s - 1e-9:
         mode = legs.mode
-        res = hold(np.zeros(3), STEP_S)
+        seq += 1
+        res = hold_velocity(loop, seq, np.zeros(3), STEP_S)
         t += STEP_S
         if res.status != "ok":
             out.fell, out.fell_in = True, mode

@@ -24,8 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.walking import legs_controller
-from bridge.messages import MotionRequest
+from benchmarks.walking import hold_velocity, legs_controller
 from bridge.sim_world import SimWorld
 from control.loop import ControlLoop
 from humanoid.robot_spec import load_robot_spec
@@ -43,16 +42,10 @@ def steady_velocity(world, spec, command: np.ndarray, settle_s: float, measure_s
     """(achieved vx, vy, wz averaged over `measure_s` after `settle_s`, fell)."""
     sim = SimWorld(world, seed=0)
     loop = ControlLoop(spec, sim, legs_controller(spec, reference_only))
-
-    def hold(seq: int, seconds: float):
-        req = MotionRequest(seq=seq, times=np.zeros(0), arm_q=np.zeros((0, 14)), gripper=np.zeros((0, 2)),
-                            settle_s=seconds, base_velocity=command.copy())
-        return loop.execute(req)
-
-    if hold(1, settle_s).status != "ok":
+    if hold_velocity(loop, 1, command, settle_s).status != "ok":
         return np.full(3, np.nan), True
     x0, y0, yaw0 = pose_from_state(loop.state.base_pos, loop.state.base_quat)
-    res = hold(2, measure_s)
+    res = hold_velocity(loop, 2, command, measure_s)
     if res.status != "ok":
         return np.full(3, np.nan), True
     # the average velocity over whole strides, in the heading frame at the start of the window

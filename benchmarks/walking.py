@@ -66,6 +66,13 @@ def legs_controller(spec, reference_only: bool) -> LocomotionController:
     return legs
 
 
+def hold_velocity(loop: ControlLoop, seq: int, command: np.ndarray, seconds: float):
+    """Hold the base `command` for `seconds` with no arm motion; the loop's MotionResult."""
+    req = MotionRequest(seq=seq, times=np.zeros(0), arm_q=np.zeros((0, 14)), gripper=np.zeros((0, 2)),
+                        settle_s=seconds, base_velocity=np.array(command, dtype=np.float64))
+    return loop.execute(req)
+
+
 def _yaw(state) -> float:
     return float(pose_from_state(state.base_pos, state.base_quat)[2])
 

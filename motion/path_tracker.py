@@ -129,8 +129,8 @@ class PathTracker:
         seg = np.linalg.norm(np.diff(self.points[:, :2], axis=0), axis=1)
         self.s = np.concatenate([[0.0], np.cumsum(seg)])
         self.goal = self.points[-1]
-        # where docking steers the pelvis: the goal moved `STOP_AIM_AHEAD_M` along its heading,
-        # because the stop after it steps the robot back about that much
+        # where docking steers the pelvis: the goal moved `STOP_AIM_AHEAD_M` along its heading
+        # (minus what the stop after docking adds), plus `aim_offset`
         self.aim = self.goal.copy()
         self.aim[:2] += STOP_AIM_AHEAD_M * np.array([np.cos(self.goal[2]), np.sin(self.goal[2])])
         if aim_offset is not None:

@@ -27,8 +27,11 @@ from control.train.walk_env import PRIV_DIM
 from humanoid.robot_spec import RobotSpec, load_robot_spec
 
 
-def export_walk_checkpoint(spec: RobotSpec, checkpoint: Path, out: Path, mirror_average: bool = True) -> str:
-    """Write the checkpoint's actor to `out`; returns the file's sha256."""
+def export_walk_checkpoint(
+    spec: RobotSpec, checkpoint: Path, out: Path, mirror_average: bool = True
+) -> tuple[str, dict[str, object]]:
+    """Write the checkpoint's actor to `out`; returns the file's sha256 and the run's counters
+    at the checkpoint (env steps, iterations)."""
     io = PolicyIO(spec, kind="walk")
     cfg = replace(walk_ppo_config(), mirror_average=mirror_average)
     mirror = walk_mirrors(io, build_training_model(spec)) if mirror_average else None
@@ -43,8 +46,9 @@ def export_walk_checkpoint(spec: RobotSpec, checkpoint: Path, out: Path, mirror_
             f"{checkpoint} does not fit the walking network of today's layout "
             f"(or was trained with{'out' if mirror_average else ''} --mirror-average): {e}"
         ) from None
-    meta = {"name": out.stem, "kind": "walk", "checkpoint": str(checkpoint), "env_steps": str(ck.get("env_steps", "?"))}
-    return export_onnx(ppo.model, io, out, meta)
+    counters = {"env_steps": ck.get("env_steps", "?"), "iterations": ck.get("iterations", "?")}
+    meta = {"name": out.stem, "kind": "walk", "checkpoint": str(checkpoint), "env_steps": str(counters["env_steps"])}
+    return export_onnx(ppo.model, io, out, meta), counters
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,10 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not args.checkpoint.is_file():
         raise SystemExit(f"no checkpoint at {args.checkpoint}: pass the path given to train_walk --checkpoint")
-    sha = export_walk_checkpoint(load_robot_spec(args.robot), args.checkpoint, args.out, not args.no_mirror_average)
-    ck = torch.load(args.checkpoint, weights_only=False)
-    print(f"exported {args.out} (sha256 {sha}) from {args.checkpoint}: {ck.get('env_steps', '?')} env steps, "
-          f"iteration {ck.get('iterations', '?')}")
+    sha, counters = export_walk_checkpoint(load_robot_spec(args.robot), args.checkpoint, args.out, not args.no_mirror_average)
+    print(f"exported {args.out} (sha256 {sha}) from {args.checkpoint}: {counters['env_steps']} env steps, "
+          f"iteration {counters['iterations']}")
     return 0
 
 

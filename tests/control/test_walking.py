@@ -268,7 +268,8 @@ def test_a_checkpoint_exports_as_the_policy_the_run_would_ship(spec, tmp_path):
     result = train(spec, 64, 0, cfg, ppo_cfg, log=lambda _: None, checkpoint=ck)
     io = PolicyIO(spec, kind="walk")
     export_onnx(result.ppo.model, io, tmp_path / "end.onnx")
-    sha = export_walk_checkpoint(spec, ck, tmp_path / "ck.onnx")
+    sha, counters = export_walk_checkpoint(spec, ck, tmp_path / "ck.onnx")
+    assert counters["env_steps"] == result.env_steps
     a = FrozenPolicy(PolicyArtifact("walk", tmp_path / "end.onnx", file_sha256(tmp_path / "end.onnx"), None), io)
     b = FrozenPolicy(PolicyArtifact("walk", tmp_path / "ck.onnx", sha, None), io)
     obs = np.random.default_rng(0).normal(size=io.obs_dim).astype(np.float32)
