@@ -11,7 +11,7 @@ is checked again. Failures are typed: a start or goal in collision, or no path i
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from ompl import base as ob
@@ -36,6 +36,8 @@ REPLANS = 1  # a fixed, bounded fallback: one more planner run
 REPLAN_TIME_FACTOR = 2.0  # the one re-plan may take this many times the time limit
 REPLAN_STATUSES = ("invalid_densified_state", "invalid_simplified_path", "approximate_solution", "timeout")
 OMPL_SEED = 1
+ESCAPE_RADII_RAD = (0.05, 0.1, 0.2)  # joint offsets tried to move a start out of the clearance margin
+ESCAPE_TRIES = 40  # per radius
 
 ou.setLogLevel(ou.LogLevel.LOG_WARN)
 
@@ -88,12 +90,23 @@ class ArmPlanner:
     ) -> ArmPlan:
         q_now = self.model.arm_q(side)
         try:
-            plan = self._plan(side, q_start, q_goal, allowed, limits, time_limit_s, OMPL_SEED)
+            q_start = np.asarray(q_start, dtype=np.float64)
+            escape = self.escape(side, q_start, allowed)
+            q_from = q_start if escape is None else escape
+            plan = self._plan(side, q_from, q_goal, allowed, limits, time_limit_s, OMPL_SEED)
             for attempt in range(REPLANS):
                 if plan.status not in REPLAN_STATUSES:
                     break
                 limit = (self.time_limit_s if time_limit_s is None else time_limit_s) * REPLAN_TIME_FACTOR
-                plan = self._plan(side, q_start, q_goal, allowed, limits, limit, OMPL_SEED + 1 + attempt)
+                plan = self._plan(side, q_from, q_goal, allowed, limits, limit, OMPL_SEED + 1 + attempt)
+            if escape is not None and plan.ok:
+                waypoints = np.vstack([q_start, plan.waypoints])
+                plan = replace(
+                    plan,
+                    waypoints=waypoints,
+                    trajectory=time_parameterize(waypoints, limits or self.limits),
+                    extra={**plan.extra, "escaped_from_start": True},
+                )
             return plan
         finally:
             self.model.set_arm(side, q_now)  # checks move the arm in the model; put it back
@@ -217,6 +230,38 @@ class ArmPlanner:
         simplifier.collapseCloseVertices(path)
         simplifier.partialShortcutPath(path, 20, 5)
         simplifier.reduceVertices(path)
+
+    def escape(
+        self, side: str, q_start: np.ndarray, allowed: frozenset[tuple[int, int]]
+    ) -> np.ndarray | None:
+        """A valid state near a start that is inside the planning clearance but touches nothing.
+
+        After a set-down or a grasp the hand ends closer to the objects than the planning
+        clearance allows (it was allowed to touch them), and OMPL refuses such a start. A start
+        that touches nothing is moved out of the margin first: the nearest of a fixed, seeded set
+        of small joint offsets whose state is valid and whose straight segment from the start
+        touches nothing. (OMPL's `fixInvalidInputStates` samples the same way, but it cannot check
+        that segment at zero clearance.) None when the start is valid, or in contact.
+        """
+        model = self.model
+        if model.arm_state_valid(side, q_start, allowed) or not model.arm_state_valid(
+            side, q_start, allowed, 0.0
+        ):
+            return None
+        lo, hi = model.bounds[side]
+        rng = np.random.default_rng(OMPL_SEED)
+        for radius in ESCAPE_RADII_RAD:
+            for _ in range(ESCAPE_TRIES):
+                q = np.clip(q_start + rng.uniform(-radius, radius, len(q_start)), lo, hi)
+                if not model.arm_state_valid(side, q, allowed):
+                    continue
+                n = max(1, int(np.ceil(np.linalg.norm(q - q_start) / self.resolution(side))))
+                if all(
+                    model.arm_state_valid(side, q_start + t * (q - q_start), allowed, 0.0)
+                    for t in np.linspace(0, 1, n + 1)
+                ):
+                    return q
+        return None
 
     # --- checks -----------------------------------------------------------------------
     def resolution(self, side: str) -> float:

@@ -8,7 +8,7 @@ layer's synced world copy, the base path is planned with OMPL (`motion/base_plan
 emitted as a `motion_plan` event of kind `base_path`, and then followed in closed loop: every
 `STEP_S` of sim time the measured pelvis pose goes through `PathTracker` and the velocity
 command goes to the control loop with every arm and gripper reference held (what the hands
-carry stays carried).
+carry stays carried, first raised over the counters' items: `motion/skills/carry.py`).
 
 Stops: arrival (then a zero-velocity command until the standing policy has taken over and held,
 `stop_walking`;
@@ -28,6 +28,7 @@ from motion.base_planner import DOCK_CLEARANCE_M, BasePlan, BasePlanner
 from motion.floor_plan import FloorPlan, build_floor_plan
 from motion.path_tracker import PathTracker, arrival_error, arrived, pose_from_state
 from motion.skills.base import SkillContext, SkillFailure
+from motion.skills.carry import raise_for_walking
 from scenarios.world import PLACE_PREFIX
 
 STAND_PREFIX = "stand_"
@@ -103,6 +104,9 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict[str, Any]:
 
     planner = BasePlanner(floor)
     plan = plan_path(ctx, planner, pose, goal, goal_name)
+    base_obs["carry_raised_m"] = raise_for_walking(
+        ctx
+    )  # over the next station's items (motion/skills/carry.py)
     t0 = ctx.state.sim_time
     budget_s = plan.length_m / BUDGET_SPEED_MPS + BUDGET_EXTRA_S
     planning_s, replans, steps = plan.planning_time_s, 0, 0
@@ -124,7 +128,9 @@ def run(ctx: SkillContext, subgoal: Subgoal) -> dict[str, Any]:
             norm = float(np.linalg.norm(correction))
             if norm > MAX_AIM_CORRECTION_M:
                 correction *= MAX_AIM_CORRECTION_M / norm
-            tracker = PathTracker(np.stack([pose, goal]), aim_offset=correction)  # the stop drifted it off: go again
+            tracker = PathTracker(
+                np.stack([pose, goal]), aim_offset=correction
+            )  # the stop drifted it off: go again
             continue
         stalled = now - best_t > NO_PROGRESS_S
         if (stalled or now - t0 > budget_s) and arrived(pose, goal):

@@ -23,7 +23,14 @@ import numpy as np
 
 from humanoid.contracts import FailureReason, Subgoal
 from motion.ik import IKTarget
-from motion.skills.base import SkillContext, SkillFailure, object_extent, rot_z, shoulder_pos
+from motion.skills.base import (
+    SkillContext,
+    SkillFailure,
+    object_extent,
+    quat_to_mat,
+    rot_z,
+    shoulder_pos,
+)
 from motion.skills.transfer import other_hand, transfer_if_other_hand_reaches
 
 ABOVE_M = 0.08
@@ -31,8 +38,12 @@ NEAR_CLEARANCE_M = 0.004  # while setting down, the hand may come this close to 
 DROPS_M = (0.01, 0.025)  # release heights of the object's bottom, tried in order (a low grasp needs more)
 SPOT_STEP_M = 0.05
 MAX_SPOTS = 6
+SMALL_REGION_M = (
+    0.15  # a region this small (half extent) is used in its middle: the coffee slot, the user's spot
+)
+WORK_AHEAD_M = 0.4  # spots are tried nearest first to a point this far ahead (`work_point`)
 YAW_OFFSETS = (0.0, -0.35, 0.35, -0.7, 0.7)
-SPOT_GAP_M = 0.02  # keep this gap to other objects' bounding circles
+SPOT_GAP_M = 0.05  # gap to other objects' bounding circles: room for the next side grasp's fingers
 # A region whose support surface lies deeper than this below its top is a bin: the hand cannot
 # reach down to its floor (the trash can: floor 0.6 m under the region's top, walls 0.5 m
 # high), so the object is dropped in from above. Counters, the coffee slot, the user's spot,
@@ -73,6 +84,19 @@ def region_of(ctx: SkillContext, target: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(region["center"], dtype=np.float64), np.asarray(region["half_size"], dtype=np.float64)
 
 
+def work_point(ctx: SkillContext) -> np.ndarray:
+    """Where a set-down object is handiest for the next skill: `WORK_AHEAD_M` straight ahead of the pelvis.
+
+    The spot nearest the hand's shoulder (the order up to session 10) is the counter's front edge
+    beside the body: a mug set down there (0.3 m ahead of the pelvis, 0.21 m to the side) was out
+    of reach for pouring the instant coffee into it with either hand. Straight ahead, both hands
+    reach over it, and it stays clear of the items standing to either side.
+    """
+    heading = quat_to_mat(ctx.state.base_quat)[:, 0]
+    heading[2] = 0.0
+    return np.asarray(ctx.state.base_pos) + WORK_AHEAD_M * heading / np.linalg.norm(heading)
+
+
 def free_spots(
     ctx: SkillContext,
     oid: str,
@@ -83,8 +107,8 @@ def free_spots(
 ) -> list[np.ndarray]:
     """Candidate object centres (x, y) inside the region, away from other objects.
 
-    A grid over the region (shrunk by the object's radius), nearest to `near` (the hand's
-    shoulder) first, capped at `MAX_SPOTS`: big regions like a counter offer the spots in reach.
+    A grid over the region (shrunk by the object's radius), nearest to `near` (`work_point`)
+    first, capped at `MAX_SPOTS`: big regions like a counter offer the spots in reach.
     `drop_in` (a bin): spots kept `BIN_RIM_MARGIN_M` off the sides, the nearest first (a bin
     has no middle to aim for), and what already lies inside is no obstacle (it is dropped on).
     """
@@ -101,12 +125,30 @@ def free_spots(
     xs = center[0] + np.linspace(-hx, hx, max(1, int(2 * hx / SPOT_STEP_M) + 1)) if hx > 0 else center[:1]
     ys = center[1] + np.linspace(-hy, hy, max(1, int(2 * hy / SPOT_STEP_M) + 1)) if hy > 0 else center[1:2]
     grid = [np.array([x, y]) for x in xs for y in ys]
-    # the centre first when it is free (a slot is meant to be used in its middle), then by reach
+    # a small region's centre first when it is free (a slot is meant to be used in its middle),
+    # then by reach; a counter's centre is 0.55 m out, too far to pick the mug up again from
+    centre_first = not drop_in and max(half[0], half[1]) <= SMALL_REGION_M
     grid.sort(
-        key=lambda p: (not drop_in and np.linalg.norm(p - center[:2]) > 1e-9, np.linalg.norm(p - near[:2]))
+        key=lambda p: (centre_first and np.linalg.norm(p - center[:2]) > 1e-9, np.linalg.norm(p - near[:2]))
     )
     free = [p for p in grid if all(np.linalg.norm(p - q) > r + ro + SPOT_GAP_M for q, ro in others)]
+    if not drop_in:  # spots that leave the other objects' way from the robot open come first (stable sort)
+        robot = np.asarray(ctx.state.base_pos[:2])
+        free.sort(key=lambda p: any(blocks(robot, p, r, q, ro) for q, ro in others))
     return free[:MAX_SPOTS]
+
+
+def blocks(robot: np.ndarray, p: np.ndarray, r: float, q: np.ndarray, ro: float) -> bool:
+    """Whether an object of radius `r` at `p` stands in the way from the robot to the object at `q`.
+
+    The kettle and the instant coffee put back in front of the mug (the spots nearest the work
+    point) left no side grasp of it: the hand comes from the robot's side.
+    """
+    way = q - robot
+    t = float((p - robot) @ way) / float(way @ way)
+    if not 0.0 < t < 1.0:
+        return False
+    return float(np.linalg.norm(robot + t * way - p)) < r + ro + SPOT_GAP_M
 
 
 def surface_under(ctx: SkillContext, xy: np.ndarray, top_z: float, held: int) -> tuple[float, int]:
@@ -141,7 +183,7 @@ def plan_place(ctx: SkillContext, side: str, oid: str, target: str) -> PlacePlan
     sh = shoulder_pos(ctx, side)
     top = center[2] + half[2]
     is_bin = is_bin_region(ctx, center, half, ob)
-    for xy in free_spots(ctx, oid, center, half, sh, drop_in=is_bin):
+    for xy in free_spots(ctx, oid, center, half, work_point(ctx), drop_in=is_bin):
         z, support = surface_under(ctx, xy, top, ob)
         if support < 0:
             continue
